@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import { registerMigrate } from './migrate.js';
+
+/** Each command lives in its own file under src/cli/ and registers itself here. */
+export function registerCommands(program: Command): void {
+  registerMigrate(program);
+}
