@@ -73,6 +73,23 @@ CREATE TABLE "customers" (
 	CONSTRAINT "customers_account_id_pk" PRIMARY KEY("account","id")
 );
 --> statement-breakpoint
+CREATE TABLE "discounts" (
+	"account" text NOT NULL,
+	"id" text NOT NULL,
+	"customer_id" text,
+	"subscription_id" text,
+	"coupon_id" text,
+	"percent_off" integer,
+	"amount_off" bigint,
+	"start" bigint,
+	"end" bigint,
+	"deleted_at" bigint,
+	"src_created" bigint NOT NULL,
+	"src_rank" integer NOT NULL,
+	"src_event_id" text NOT NULL,
+	CONSTRAINT "discounts_account_id_pk" PRIMARY KEY("account","id")
+);
+--> statement-breakpoint
 CREATE TABLE "disputes" (
 	"account" text NOT NULL,
 	"id" text NOT NULL,
@@ -268,6 +285,7 @@ CREATE INDEX "stripe_events_unprocessed_idx" ON "stripe_events" USING btree ("re
 CREATE INDEX "stripe_events_object_idx" ON "stripe_events" USING btree ("account","object_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "sync_cursors_pk" ON "sync_cursors" USING btree ("account","resource");--> statement-breakpoint
 CREATE INDEX "charges_customer_idx" ON "charges" USING btree ("account","customer_id","created");--> statement-breakpoint
+CREATE INDEX "discounts_customer_idx" ON "discounts" USING btree ("account","customer_id");--> statement-breakpoint
 CREATE INDEX "disputes_customer_idx" ON "disputes" USING btree ("account","customer_id","created");--> statement-breakpoint
 CREATE INDEX "invoices_customer_idx" ON "invoices" USING btree ("account","customer_id","created");--> statement-breakpoint
 CREATE INDEX "payment_failures_customer_idx" ON "payment_failures" USING btree ("account","customer_id","failed_at");--> statement-breakpoint

@@ -245,3 +245,22 @@ export const disputes = pgTable(
   },
   (t) => [primaryKey({ columns: [t.account, t.id] }), index('disputes_customer_idx').on(t.account, t.customerId, t.created)],
 );
+
+/** Discounts (coupon applications), from customer.discount.* events or expanded subscription discounts. */
+export const discounts = pgTable(
+  'discounts',
+  {
+    account: text('account').notNull(),
+    id: text('id').notNull(),
+    customerId: text('customer_id'),
+    subscriptionId: text('subscription_id'),
+    couponId: text('coupon_id'),
+    percentOff: integer('percent_off'),
+    amountOff: bigint('amount_off', { mode: 'number' }),
+    start: bigint('start', { mode: 'number' }),
+    end: bigint('end', { mode: 'number' }),
+    deletedAt: bigint('deleted_at', { mode: 'number' }),
+    ...version,
+  },
+  (t) => [primaryKey({ columns: [t.account, t.id] }), index('discounts_customer_idx').on(t.account, t.customerId)],
+);
