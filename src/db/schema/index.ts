@@ -1,2 +1,3 @@
 export * from './events.js';
 export * from './billing.js';
+export * from './ml.js';
