@@ -1,0 +1,65 @@
+import { sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import { outbox, stripeEvents } from '../../db/schema/index.js';
+import { isProjectedType } from '../projections/apply.js';
+import { eventAccount, type StripeEventEnvelope } from './parse.js';
+
+export type EventSource = 'webhook' | 'ingest' | 'backfill' | 'reconcile';
+
+export interface StoreResult {
+  /** ids newly stored by this call */
+  inserted: string[];
+  /** ids that were already stored (a duplicate delivery is a no-op) */
+  duplicates: string[];
+}
+
+/** Inngest event name for a Stripe event. */
+export function outboxTopic(type: string): string {
+  return `stripe/${type}`;
+}
+
+/**
+ * Stores events and their outbox rows in the caller's transaction. A duplicate id inserts
+ * nothing (ON CONFLICT DO NOTHING), so two deliveries racing each other store one row and one
+ * outbox entry whichever commits first.
+ */
+export async function storeEvents(tx: DbOrTx, events: StripeEventEnvelope[], source: EventSource): Promise<StoreResult> {
+  if (events.length === 0) return { inserted: [], duplicates: [] };
+  const unique = new Map<string, StripeEventEnvelope>();
+  for (const e of events) if (!unique.has(e.id)) unique.set(e.id, e);
+  const rows = [...unique.values()].map((e) => ({
+    id: e.id,
+    account: eventAccount(e),
+    type: e.type,
+    created: e.created,
+    apiVersion: e.api_version ?? null,
+    livemode: e.livemode === true,
+    objectId: typeof e.data.object.id === 'string' ? e.data.object.id : null,
+    payload: e,
+    source,
+    unhandled: !isProjectedType(e.type),
+  }));
+  const insertedRows = await tx
+    .insert(stripeEvents)
+    .values(rows)
+    .onConflictDoNothing({ target: stripeEvents.id })
+    .returning({ id: stripeEvents.id });
+  const inserted = new Set(insertedRows.map((r) => r.id));
+  if (inserted.size > 0) {
+    await tx
+      .insert(outbox)
+      .values(
+        rows
+          .filter((r) => inserted.has(r.id))
+          .map((r) => ({ eventId: r.id, topic: outboxTopic(r.type), payload: { id: r.id, account: r.account, type: r.type, created: r.created } })),
+      )
+      .onConflictDoNothing();
+  }
+  const ids = [...unique.keys()];
+  return { inserted: ids.filter((id) => inserted.has(id)), duplicates: ids.filter((id) => !inserted.has(id)) };
+}
+
+export async function countStoredEvents(tx: DbOrTx): Promise<number> {
+  const r = await tx.select({ n: sql<number>`count(*)::int` }).from(stripeEvents);
+  return r[0]?.n ?? 0;
+}

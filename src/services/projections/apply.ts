@@ -1,0 +1,405 @@
+import { and, eq, notInArray, sql, type SQL } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import { getTableColumns } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.js';
+import {
+  charges,
+  customers,
+  discounts,
+  disputes,
+  invoices,
+  paymentFailures,
+  paymentMethods,
+  refunds,
+  subscriptionItems,
+  subscriptionVersions,
+  subscriptions,
+} from '../../db/schema/index.js';
+import { eventAccount, type StripeEventEnvelope } from '../events/parse.js';
+import {
+  invoiceFailureCode,
+  normalizeCharge,
+  normalizeCustomer,
+  normalizeDiscount,
+  normalizeDispute,
+  normalizeInvoice,
+  normalizePaymentMethod,
+  normalizeRefund,
+  normalizeSubscription,
+  type NormalizedSubscription,
+} from './normalize.js';
+import {
+  chargeRank,
+  compareVersions,
+  customerRank,
+  discountRank,
+  disputeRank,
+  invoiceRank,
+  paymentMethodRank,
+  subscriptionRank,
+  type VersionKey,
+} from './ordering.js';
+
+const SUBSCRIPTION_TYPES = /^customer\.subscription\./;
+const PROJECTED = [
+  /^customer\.(created|updated|deleted)$/,
+  SUBSCRIPTION_TYPES,
+  /^customer\.discount\.(created|updated|deleted)$/,
+  /^invoice\.(created|finalized|updated|paid|payment_succeeded|payment_failed|payment_action_required|voided|marked_uncollectible|finalization_failed|overdue|sent|deleted)$/,
+  /^payment_method\.(attached|detached|updated|automatically_updated)$/,
+  /^charge\.(succeeded|failed|refunded|updated|captured|pending|expired)$/,
+  /^charge\.refund\.updated$/,
+  /^refund\.(created|updated|failed)$/,
+  /^charge\.dispute\.(created|updated|closed|funds_withdrawn|funds_reinstated)$/,
+];
+
+/** Event types the projector understands; others are stored and marked unhandled. */
+export function isProjectedType(type: string): boolean {
+  return PROJECTED.some((re) => re.test(type));
+}
+
+type Obj = Record<string, any>;
+
+interface Versioned<T> extends VersionKey {
+  account: string;
+  row: T;
+  type: string;
+}
+
+/** Keeps the newest snapshot per (account, id) of one batch; the database guard does the rest. */
+function newestPerKey<T extends { id: string }>(items: Versioned<T>[]): Versioned<T>[] {
+  const best = new Map<string, Versioned<T>>();
+  for (const item of items) {
+    const key = `${item.account}\u0000${item.row.id}`;
+    const cur = best.get(key);
+    if (!cur || compareVersions(item, cur) > 0) best.set(key, item);
+  }
+  return [...best.values()];
+}
+
+/** `SET col = excluded.col` for every column but the key. */
+function excludedSet(table: PgTable, keep: string[] = ['account', 'id']): Record<string, SQL> {
+  const set: Record<string, SQL> = {};
+  for (const [prop, col] of Object.entries(getTableColumns(table))) {
+    if (keep.includes(prop)) continue;
+    set[prop] = sql.raw(`excluded."${col.name}"`);
+  }
+  return set;
+}
+
+/** The row-comparison guard of ordering.ts, in SQL, with byte-order ids like compareVersions. */
+function newerThanStored(tableName: string): SQL {
+  return sql.raw(
+    `(excluded.src_created, excluded.src_rank, excluded.src_event_id collate "C") > ("${tableName}".src_created, "${tableName}".src_rank, "${tableName}".src_event_id collate "C")`,
+  );
+}
+
+const CHUNK = 500;
+function chunks<T>(xs: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+function versionColumns(v: VersionKey) {
+  return { srcCreated: v.created, srcRank: v.rank, srcEventId: v.eventId };
+}
+
+/**
+ * Applies a batch of stored events to the projections, idempotently and order-safely
+ * (ordering.ts). Events of types it does not project are ignored.
+ */
+export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): Promise<void> {
+  const custs: Versioned<ReturnType<typeof normalizeCustomer> & { deleted: boolean }>[] = [];
+  const subs: Versioned<NormalizedSubscription & { deleted: boolean }>[] = [];
+  const invs: Versioned<ReturnType<typeof normalizeInvoice>>[] = [];
+  const pms: Versioned<ReturnType<typeof normalizePaymentMethod> & { detached: boolean; attached: boolean }>[] = [];
+  const chs: Versioned<ReturnType<typeof normalizeCharge>>[] = [];
+  const rfs: Versioned<ReturnType<typeof normalizeRefund>>[] = [];
+  const dps: Versioned<ReturnType<typeof normalizeDispute>>[] = [];
+  const dcs: Versioned<ReturnType<typeof normalizeDiscount> & { deleted: boolean }>[] = [];
+  const failures: (typeof paymentFailures.$inferInsert)[] = [];
+
+  for (const event of events) {
+    const obj = event.data.object as Obj;
+    if (typeof obj?.id !== 'string') continue;
+    const account = eventAccount(event);
+    const base = { account, created: event.created, eventId: event.id, type: event.type };
+    const t = event.type;
+    if (/^customer\.(created|updated|deleted)$/.test(t)) {
+      custs.push({ ...base, rank: customerRank(t), row: { ...normalizeCustomer(obj), deleted: t === 'customer.deleted' || obj.deleted === true } });
+    } else if (SUBSCRIPTION_TYPES.test(t)) {
+      subs.push({ ...base, rank: subscriptionRank(t, obj), row: { ...normalizeSubscription(obj), deleted: t === 'customer.subscription.deleted' } });
+    } else if (t.startsWith('customer.discount.')) {
+      dcs.push({ ...base, rank: discountRank(t), row: { ...normalizeDiscount(obj), deleted: t === 'customer.discount.deleted' } });
+    } else if (t.startsWith('invoice.')) {
+      const inv = normalizeInvoice(obj);
+      invs.push({ ...base, rank: invoiceRank(t, obj), row: inv });
+      if (t === 'invoice.payment_failed') {
+        failures.push({
+          account,
+          eventId: event.id,
+          customerId: inv.customerId,
+          invoiceId: inv.id,
+          subscriptionId: inv.subscriptionId,
+          amount: inv.amountDue,
+          currency: inv.currency,
+          attempt: inv.attemptCount,
+          ...invoiceFailureCode(obj),
+          failedAt: event.created,
+        });
+      }
+    } else if (t.startsWith('payment_method.')) {
+      pms.push({
+        ...base,
+        rank: paymentMethodRank(t),
+        row: { ...normalizePaymentMethod(obj), detached: t === 'payment_method.detached', attached: t === 'payment_method.attached' },
+      });
+    } else if (t.startsWith('charge.dispute.')) {
+      dps.push({ ...base, rank: disputeRank(t, obj), row: normalizeDispute(obj, event.created) });
+    } else if (t.startsWith('refund.') || t === 'charge.refund.updated') {
+      rfs.push({ ...base, rank: 0, row: normalizeRefund(obj, event.created) });
+    } else if (t.startsWith('charge.')) {
+      chs.push({ ...base, rank: chargeRank(t, obj), row: normalizeCharge(obj) });
+    }
+  }
+
+  await upsertCustomers(tx, newestPerKey(custs));
+  await upsertSubscriptions(tx, subs);
+  await upsertInvoices(tx, newestPerKey(invs));
+  for (const part of chunks(failures)) await tx.insert(paymentFailures).values(part).onConflictDoNothing();
+  await upsertPaymentMethods(tx, pms);
+  await upsertCharges(tx, newestPerKey(chs));
+  await upsertRefunds(tx, newestPerKey(rfs));
+  await upsertDisputes(tx, newestPerKey(dps));
+  await upsertDiscounts(tx, newestPerKey(dcs));
+}
+
+async function upsertCustomers(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeCustomer> & { deleted: boolean }>[]) {
+  for (const part of chunks(rows)) {
+    await tx
+      .insert(customers)
+      .values(part.map((v) => ({ account: v.account, ...v.row, ...versionColumns(v) })))
+      .onConflictDoUpdate({
+        target: [customers.account, customers.id],
+        // A deleted customer stays deleted whatever arrives after.
+        set: { ...excludedSet(customers), deleted: sql`customers.deleted or excluded.deleted` },
+        setWhere: newerThanStored('customers'),
+      });
+  }
+}
+
+async function upsertSubscriptions(tx: DbOrTx, all: Versioned<NormalizedSubscription & { deleted: boolean }>[]) {
+  if (all.length === 0) return;
+  // History: every snapshot, for point-in-time features.
+  for (const part of chunks(all)) {
+    await tx
+      .insert(subscriptionVersions)
+      .values(
+        part.map((v) => {
+          const { id, items, expandedDiscounts, deleted, ...cols } = v.row;
+          return { account: v.account, subscriptionId: id, eventId: v.eventId, validFrom: v.created, rank: v.rank, ...cols };
+        }),
+      )
+      .onConflictDoNothing();
+  }
+  const rows = newestPerKey(all);
+  const won: Versioned<NormalizedSubscription & { deleted: boolean }>[] = [];
+  for (const part of chunks(rows)) {
+    const updated = await tx
+      .insert(subscriptions)
+      .values(
+        part.map((v) => {
+          const { items, expandedDiscounts, ...cols } = v.row;
+          return { account: v.account, ...cols, ...versionColumns(v) };
+        }),
+      )
+      .onConflictDoUpdate({
+        target: [subscriptions.account, subscriptions.id],
+        set: excludedSet(subscriptions),
+        // A deleted subscription stays deleted: only a newer deletion snapshot may touch it.
+        setWhere: sql`(not subscriptions.deleted or excluded.deleted) and ${newerThanStored('subscriptions')}`,
+      })
+      .returning({ account: subscriptions.account, id: subscriptions.id });
+    const ok = new Set(updated.map((r) => `${r.account}\u0000${r.id}`));
+    for (const v of part) if (ok.has(`${v.account}\u0000${v.row.id}`)) won.push(v);
+  }
+  // Items follow the winning snapshot: upsert its items, mark the rest of that subscription's items deleted.
+  for (const v of won) {
+    const items = v.row.items;
+    if (items.length > 0) {
+      await tx
+        .insert(subscriptionItems)
+        .values(items.map((i) => ({ account: v.account, subscriptionId: v.row.id, ...i, deleted: false, ...versionColumns(v) })))
+        .onConflictDoUpdate({
+          target: [subscriptionItems.account, subscriptionItems.id],
+          set: excludedSet(subscriptionItems),
+          setWhere: newerThanStored('subscription_items'),
+        });
+    }
+    const keep = items.map((i) => i.id);
+    await tx
+      .update(subscriptionItems)
+      .set({ deleted: true, ...versionColumns(v) })
+      .where(
+        and(
+          eq(subscriptionItems.account, v.account),
+          eq(subscriptionItems.subscriptionId, v.row.id),
+          eq(subscriptionItems.deleted, false),
+          keep.length ? notInArray(subscriptionItems.id, keep) : undefined,
+        ),
+      );
+    const expanded = v.row.expandedDiscounts;
+    if (expanded.length) {
+      await upsertDiscounts(
+        tx,
+        expanded.map((d) => ({ ...v, row: { ...d, subscriptionId: d.subscriptionId ?? v.row.id, customerId: d.customerId ?? v.row.customerId, deleted: false } })),
+      );
+    }
+  }
+}
+
+async function upsertInvoices(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeInvoice>>[]) {
+  for (const part of chunks(rows)) {
+    await tx
+      .insert(invoices)
+      .values(part.map((v) => {
+        const { chargeId, ...cols } = v.row;
+        return { account: v.account, ...cols, ...versionColumns(v) };
+      }))
+      .onConflictDoUpdate({ target: [invoices.account, invoices.id], set: excludedSet(invoices), setWhere: newerThanStored('invoices') });
+  }
+}
+
+async function upsertPaymentMethods(tx: DbOrTx, all: Versioned<ReturnType<typeof normalizePaymentMethod> & { detached: boolean; attached: boolean }>[]) {
+  // attached_at / detached_at are facts of their own events: they merge (least/greatest) whatever
+  // the order, while card details follow only the newest snapshot.
+  const attachedAt = new Map<string, number>();
+  const detachedAt = new Map<string, number>();
+  const owner = new Map<string, Versioned<{ customerId: string | null }>>();
+  for (const v of all) {
+    const key = `${v.account}\u0000${v.row.id}`;
+    const known = owner.get(key);
+    if (v.row.customerId && (!known || compareVersions(v, known) > 0)) owner.set(key, v);
+    if (v.row.attached) attachedAt.set(key, Math.min(attachedAt.get(key) ?? Infinity, v.created));
+    if (v.row.detached) detachedAt.set(key, Math.max(detachedAt.get(key) ?? -Infinity, v.created));
+  }
+  for (const part of chunks(newestPerKey(all))) {
+    const values = part.map((v) => {
+      const key = `${v.account}\u0000${v.row.id}`;
+      const { detached, attached, ...cols } = v.row;
+      const customerId = cols.customerId ?? owner.get(key)?.row.customerId ?? null;
+      return { account: v.account, ...cols, customerId, attachedAt: attachedAt.get(key) ?? null, detachedAt: detachedAt.get(key) ?? null, ...versionColumns(v) };
+    });
+    const { attachedAt: _a, detachedAt: _d, ...snapshot } = excludedSet(paymentMethods);
+    await tx
+      .insert(paymentMethods)
+      .values(values)
+      .onConflictDoUpdate({
+        target: [paymentMethods.account, paymentMethods.id],
+        // A detached method's payload has customer null; keep whom it belonged to.
+        set: { ...snapshot, customerId: sql`coalesce(excluded.customer_id, payment_methods.customer_id)` },
+        setWhere: newerThanStored('payment_methods'),
+      });
+    await tx
+      .insert(paymentMethods)
+      .values(values)
+      .onConflictDoUpdate({
+        target: [paymentMethods.account, paymentMethods.id],
+        set: {
+          attachedAt: sql`least(payment_methods.attached_at, excluded.attached_at)`,
+          detachedAt: sql`greatest(payment_methods.detached_at, excluded.detached_at)`,
+          // The detach snapshot may land first with customer null; the owner comes from any snapshot.
+          // (A method re-attached to another customer is the one case this can get wrong.)
+          customerId: sql`coalesce(payment_methods.customer_id, excluded.customer_id)`,
+        },
+      });
+  }
+}
+
+async function upsertCharges(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeCharge>>[]) {
+  for (const part of chunks(rows)) {
+    await tx
+      .insert(charges)
+      .values(part.map((v) => ({ account: v.account, ...v.row, ...versionColumns(v) })))
+      .onConflictDoUpdate({
+        target: [charges.account, charges.id],
+        set: { ...excludedSet(charges), invoiceId: sql`coalesce(excluded.invoice_id, charges.invoice_id)` },
+        setWhere: newerThanStored('charges'),
+      });
+  }
+}
+
+async function upsertRefunds(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeRefund>>[]) {
+  for (const part of chunks(rows)) {
+    // Refunds name only their charge; the customer comes from the charge when we know it.
+    await tx
+      .insert(refunds)
+      .values(part.map((v) => ({ account: v.account, ...v.row, customerId: null })))
+      .onConflictDoUpdate({ target: [refunds.account, refunds.id], set: { status: sql`excluded.status`, amount: sql`excluded.amount` } });
+  }
+  if (rows.length) await linkCustomersThroughCharges(tx, 'refunds');
+}
+
+async function upsertDisputes(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeDispute>>[]) {
+  for (const part of chunks(rows)) {
+    await tx
+      .insert(disputes)
+      .values(part.map((v) => ({ account: v.account, ...v.row, customerId: null, ...versionColumns(v) })))
+      .onConflictDoUpdate({
+        target: [disputes.account, disputes.id],
+        set: { ...excludedSet(disputes), customerId: sql`disputes.customer_id` },
+        setWhere: newerThanStored('disputes'),
+      });
+  }
+  if (rows.length) await linkCustomersThroughCharges(tx, 'disputes');
+}
+
+async function linkCustomersThroughCharges(tx: DbOrTx, table: 'refunds' | 'disputes') {
+  await tx.execute(
+    sql.raw(
+      `update ${table} t set customer_id = c.customer_id from charges c
+       where t.customer_id is null and c.account = t.account and c.id = t.charge_id and c.customer_id is not null`,
+    ),
+  );
+}
+
+async function upsertDiscounts(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeDiscount> & { deleted: boolean }>[]) {
+  for (const part of chunks(rows)) {
+    await tx
+      .insert(discounts)
+      .values(
+        part.map((v) => {
+          const { deleted, ...cols } = v.row;
+          return { account: v.account, ...cols, deletedAt: deleted ? v.created : null, ...versionColumns(v) };
+        }),
+      )
+      .onConflictDoUpdate({
+        target: [discounts.account, discounts.id],
+        set: {
+          ...excludedSet(discounts),
+          couponId: sql`coalesce(excluded.coupon_id, discounts.coupon_id)`,
+          percentOff: sql`coalesce(excluded.percent_off, discounts.percent_off)`,
+          amountOff: sql`coalesce(excluded.amount_off, discounts.amount_off)`,
+          deletedAt: sql`coalesce(discounts.deleted_at, excluded.deleted_at)`,
+        },
+        setWhere: newerThanStored('discounts'),
+      });
+  }
+}
+
+/** Projection tables, emptied by `churn rebuild` before replaying the event store. */
+export const PROJECTION_TABLES = [
+  'customers',
+  'subscriptions',
+  'subscription_items',
+  'subscription_versions',
+  'invoices',
+  'payment_failures',
+  'payment_methods',
+  'charges',
+  'refunds',
+  'disputes',
+  'discounts',
+] as const;
+
