@@ -1,0 +1,45 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv } from '../app.js';
+import { webhookSecrets } from '../env.js';
+import { ChurnError } from '../lib/errors.js';
+import { logger } from '../lib/logger.js';
+import { receiveStripeWebhook } from '../services/events/receive-webhook.js';
+import { errorResponse } from './errors.js';
+
+/**
+ * POST /webhooks/stripe: verify on the raw body, store (event + outbox row, one transaction),
+ * then answer. Stripe retries anything that is not 2xx for three days, so a database outage
+ * answers 503 and loses nothing; a duplicate delivery answers 200 and stores nothing.
+ */
+export function webhookRoutes() {
+  const routes = new Hono<AppEnv>();
+  routes.post(
+    '/stripe',
+    async (c, next) => {
+      const max = c.get('deps').env.WEBHOOK_MAX_BYTES;
+      return bodyLimit({ maxSize: max, onError: (cc) => errorResponse(cc, 'PAYLOAD_TOO_LARGE', `webhook body exceeds ${max} bytes`) })(c, next);
+    },
+    async (c) => {
+      const deps = c.get('deps');
+      const raw = await c.req.text();
+      try {
+        const result = await receiveStripeWebhook(deps.database, {
+          rawBody: raw,
+          signature: c.req.header('stripe-signature'),
+          secrets: webhookSecrets(deps.env),
+          now: deps.now(),
+        });
+        if (!result.duplicate) deps.onEventsStored?.();
+        return c.json({ received: true, id: result.id, duplicate: result.duplicate });
+      } catch (err) {
+        if (err instanceof ChurnError) {
+          if (err.code === 'UNAVAILABLE') logger.warn({ requestId: c.get('requestId') }, err.message);
+          return errorResponse(c, err.code, err.message);
+        }
+        throw err;
+      }
+    },
+  );
+  return routes;
+}

@@ -1,0 +1,31 @@
+import type { Database } from '../../db/client.js';
+import { ChurnError, errorMessage } from '../../lib/errors.js';
+import type { UnixSeconds } from '../../lib/clock.js';
+import { logger } from '../../lib/logger.js';
+import { verifyStripeSignature } from '../../stripe/webhook-signature.js';
+import { parseStripeEventJson } from './parse.js';
+import { storeEvents } from './store.js';
+
+export interface WebhookDelivery {
+  rawBody: string;
+  signature: string | undefined;
+  secrets: string[];
+  now: UnixSeconds;
+}
+
+/**
+ * Verifies, parses and stores one webhook delivery. Nothing is stored unless the signature
+ * is valid and the body is a Stripe event; a storage failure is UNAVAILABLE (Stripe retries).
+ */
+export async function receiveStripeWebhook(database: Database, delivery: WebhookDelivery): Promise<{ id: string; duplicate: boolean }> {
+  verifyStripeSignature(delivery.rawBody, delivery.signature, delivery.secrets, delivery.now);
+  const event = parseStripeEventJson(delivery.rawBody);
+  let stored;
+  try {
+    stored = await database.db.transaction((tx) => storeEvents(tx, [event], 'webhook'));
+  } catch (err) {
+    logger.error({ eventId: event.id, error: errorMessage(err) }, 'webhook event could not be stored');
+    throw new ChurnError('UNAVAILABLE', `could not store event ${event.id}; the database is unavailable, retry later`, { cause: err });
+  }
+  return { id: event.id, duplicate: stored.inserted.length === 0 };
+}
