@@ -35,15 +35,26 @@ export function fitPlatt(logits: ArrayLike<number>, y: ArrayLike<number>): Calib
   if (positives === 0 || negatives === 0) return { method: 'none' };
   const hi = (positives + 1) / (positives + 2);
   const lo = 1 / (negatives + 2);
+  const objective = (a: number, b: number) => {
+    let f = 0;
+    for (let i = 0; i < n; i++) {
+      const z = a * logits[i]! + b;
+      const t = y[i] ? hi : lo;
+      // -[t log p + (1-t) log(1-p)] written stably: log(1 + e^z) - t z
+      f += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - t * z;
+    }
+    return f;
+  };
+  // Newton with backtracking (Lin, Lin & Weng 2007): plain Newton overshoots from a poor start.
   let a = 1;
   let b = 0;
+  let f = objective(a, b);
   for (let iter = 0; iter < 100; iter++) {
-    let g1 = 0, g2 = 0, h11 = 1e-9, h12 = 0, h22 = 1e-9;
+    let g1 = 0, g2 = 0, h11 = 1e-12, h12 = 0, h22 = 1e-12;
     for (let i = 0; i < n; i++) {
       const z = logits[i]!;
       const p = sigmoid(a * z + b);
-      const t = y[i] ? hi : lo;
-      const d = p - t;
+      const d = p - (y[i] ? hi : lo);
       const w = p * (1 - p);
       g1 += d * z;
       g2 += d;
@@ -51,13 +62,25 @@ export function fitPlatt(logits: ArrayLike<number>, y: ArrayLike<number>): Calib
       h12 += w * z;
       h22 += w;
     }
+    if (Math.abs(g1) < 1e-7 * n && Math.abs(g2) < 1e-7 * n) break;
     const det = h11 * h22 - h12 * h12;
-    if (!(Math.abs(det) > 1e-12)) break;
+    if (!(Math.abs(det) > 0)) break;
     const da = (h22 * g1 - h12 * g2) / det;
     const db = (h11 * g2 - h12 * g1) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) < 1e-10 && Math.abs(db) < 1e-10) break;
+    let step = 1;
+    let improved = false;
+    while (step > 1e-10) {
+      const fNew = objective(a - step * da, b - step * db);
+      if (fNew < f + 1e-4 * step * (g1 * -da + g2 * -db)) {
+        a -= step * da;
+        b -= step * db;
+        f = fNew;
+        improved = true;
+        break;
+      }
+      step /= 2;
+    }
+    if (!improved) break;
   }
   if (!Number.isFinite(a) || !Number.isFinite(b)) return { method: 'none' };
   return { method: 'platt', a, b };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { tf, activeBackend } from './backend.js';
 import { fitIsotonic, fitPlatt, type Calibration } from './calibration.js';
+import { trainBaseline } from './baseline.js';
 import { evaluationMetrics, type ClassificationMetrics, type EvaluationMetrics } from './metrics.js';
 import { networkLogits, scoreMatrix } from './predict.js';
 import { createRng, nextSeed, permutation } from './random.js';
@@ -415,9 +416,6 @@ export async function trainModel(input: TrainModelInput): Promise<ChurnModel> {
   return model;
 }
 
-/** Logistic regression on the same standardised inputs: the simple model every candidate must beat. */
-export const BASELINE_DEFAULTS: Partial<ModelOptions> = { hidden: [], dropout: 0, l2: 1e-4, learningRate: 1e-2, maxEpochs: 30, patience: 3 };
-
 export interface TrainCandidateInput extends TrainModelInput {
   /** held-out rows for the metrics that decide promotion; calib is used when absent */
   test?: LabelledData;
@@ -437,12 +435,7 @@ export interface CandidateResult {
 export async function trainCandidate(input: TrainCandidateInput): Promise<CandidateResult> {
   const dataHash = input.dataHash ?? hashLabelledData(input.train, input.valid, input.calib, ...(input.test ? [input.test] : []));
   const model = await trainModel({ ...input, dataHash });
-  const baseline = await trainModel({
-    ...input,
-    dataHash,
-    options: { ...input.options, ...BASELINE_DEFAULTS, ...input.baselineOptions },
-    onEpoch: undefined,
-  });
+  const baseline = await trainBaseline({ ...input, dataHash }, input.baselineOptions);
   const held = input.test ?? input.calib;
   const metrics = evaluationMetrics(held.y, scoreMatrix(model, held.x), held.churnType);
   const baselineMetrics = evaluationMetrics(held.y, scoreMatrix(baseline, held.x), held.churnType);
