@@ -1,0 +1,424 @@
+import { sql, type SQL } from 'drizzle-orm';
+
+/**
+ * Set-based, point-in-time reads of the billing projections for churn features and labels.
+ *
+ * Every query takes a time `at` (unix seconds) and only looks at what was known then: versions with
+ * `valid_from <= at`, failures with `failed_at <= at`, invoices by their status-transition times, and
+ * so on. Each returns one row per customer (or per payment method) for ALL customers in scope at
+ * once; callers never loop over customers. The SQL is plain PostgreSQL that PGlite runs unchanged.
+ */
+
+export const DAY_SECONDS = 86_400;
+
+/** Statuses in which a subscription still bills (or will bill) the customer. */
+export const LIVE_STATUSES = ['trialing', 'active', 'past_due', 'unpaid', 'paused', 'incomplete'] as const;
+/** Statuses of a subscription that has ended for good. */
+export const ENDED_STATUSES = ['canceled', 'incomplete_expired'] as const;
+
+/**
+ * Approximate US dollars per major unit, a fixed table (late-2026 ballpark) so MRR from different
+ * currencies lands on one scale. It only needs to be roughly right: the model sees log(1 + MRR in USD),
+ * where a 10% rate error moves the value by ~0.1. Unknown currencies count as 1 USD per major unit.
+ */
+export const USD_PER_MAJOR_UNIT: Record<string, number> = {
+  usd: 1, eur: 1.08, gbp: 1.27, chf: 1.13, cad: 0.73, aud: 0.66, nzd: 0.6, jpy: 0.0067, cny: 0.14,
+  hkd: 0.128, sgd: 0.74, inr: 0.012, brl: 0.18, mxn: 0.055, sek: 0.095, nok: 0.093, dkk: 0.145,
+  pln: 0.25, czk: 0.043, huf: 0.0027, ron: 0.22, zar: 0.055, krw: 0.00073, twd: 0.031, thb: 0.028,
+  myr: 0.22, idr: 0.000063, php: 0.017, ils: 0.27, aed: 0.27, sar: 0.27, try: 0.03, clp: 0.0011,
+  cop: 0.00025, pen: 0.27, ars: 0.001, vnd: 0.00004, ugx: 0.00027, isk: 0.0073,
+};
+
+/** Currencies whose minor unit is the major unit (Stripe's zero-decimal list). */
+export const ZERO_DECIMAL_CURRENCIES = new Set([
+  'bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf',
+]);
+
+/** USD per minor unit of a currency (what an amount column must be multiplied by). */
+export function usdPerMinorUnit(currency: string | null | undefined): number {
+  const c = (currency ?? 'usd').toLowerCase();
+  const major = USD_PER_MAJOR_UNIT[c] ?? 1;
+  return ZERO_DECIMAL_CURRENCIES.has(c) ? major : major / 100;
+}
+
+/** Which customers a query covers. */
+export type FeatureScope =
+  | { kind: 'all' }
+  | { kind: 'accounts'; accounts: string[] }
+  | { kind: 'customer'; account: string; customerId: string };
+
+/** The scope as a WHERE fragment on a table aliased `alias` with account and customer_id columns. */
+export function scopeFilter(alias: string, scope: FeatureScope): SQL {
+  const a = sql.raw(alias);
+  if (scope.kind === 'all') return sql`true`;
+  if (scope.kind === 'customer') return sql`(${a}.account = ${scope.account} and ${a}.customer_id = ${scope.customerId})`;
+  if (scope.accounts.length === 0) return sql`false`;
+  return sql`${a}.account in (${sql.join(
+    scope.accounts.map((x) => sql`${x}`),
+    sql`, `,
+  )})`;
+}
+
+function textList(values: readonly string[]): SQL {
+  return sql.raw(values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', '));
+}
+
+const LIVE = textList(LIVE_STATUSES);
+const ENDED = textList(ENDED_STATUSES);
+
+/** `fx(currency, usd_per_minor)`: the rate table as an inline VALUES list (same SQL on both engines). */
+function fxTable(): SQL {
+  const rows = Object.keys(USD_PER_MAJOR_UNIT).map((c) => `('${c}', ${usdPerMinorUnit(c)}::float8)`);
+  return sql.raw(`(values ${rows.join(', ')}) as fx(currency, usd_per_minor)`);
+}
+
+/** USD per minor unit for column `col` given a joined fx alias; unknown currency = 1 USD per 100 units. */
+function usd(amount: SQL, fxAlias: string): SQL {
+  return sql`(${amount})::float8 * coalesce(${sql.raw(fxAlias)}.usd_per_minor, 0.01)`;
+}
+
+function ts(at: number): SQL {
+  return sql`${Math.floor(at)}::bigint`;
+}
+
+/** Interval of a price in months (fractional for day/week prices). */
+const INTERVAL_MONTHS = sql.raw(`(case interval
+  when 'month' then coalesce(nullif(interval_count, 0), 1)::float8
+  when 'year' then 12.0 * coalesce(nullif(interval_count, 0), 1)
+  when 'week' then coalesce(nullif(interval_count, 0), 1) * 12.0 / 52
+  when 'day' then coalesce(nullif(interval_count, 0), 1) * 12.0 / 365
+  else null end)`);
+
+/** Each subscription's newest version at or before `at`, scope applied. */
+export function subscriptionStatesAt(at: number, scope: FeatureScope): SQL {
+  return sql`select distinct on (sv.account, sv.subscription_id) sv.*
+    from subscription_versions sv
+    where sv.valid_from <= ${ts(at)} and ${scopeFilter('sv', scope)}
+    order by sv.account, sv.subscription_id, sv.valid_from desc, sv.rank desc, sv.event_id desc`;
+}
+
+export interface SubscriptionFactsRow {
+  account: string;
+  customer_id: string;
+  live_subscriptions: number;
+  mrr_usd: number | null;
+  quantity: number | null;
+  item_count: number | null;
+  interval_months: number | null;
+  any_cancel_at_period_end: boolean;
+  any_trialing: boolean;
+  trial_end: number | null;
+  any_past_due: boolean;
+  any_unpaid: boolean;
+  any_paused: boolean;
+  any_send_invoice: boolean;
+  period_end: number | null;
+  discount_active: boolean;
+  discount_end: number | null;
+  oldest_live_start: number | null;
+  default_payment_methods: string[] | null;
+  first_start: number | null;
+  ended_subscriptions: number;
+  upgrades_90d: number;
+  downgrades_90d: number;
+  seat_changes_90d: number;
+  plan_changes: number;
+  last_plan_change: number | null;
+  status_changes_90d: number;
+  mrr_usd_90d_ago: number | null;
+  quantity_90d_ago: number | null;
+}
+
+/**
+ * One row per customer with at least one live subscription at `at`: current state of their live
+ * subscriptions, lifetime counts, change counts over 90 days (from consecutive versions), and MRR and
+ * seats 90 days earlier. This query defines which customers exist at `at`.
+ */
+export function subscriptionFactsQuery(at: number, scope: FeatureScope): SQL {
+  const t = ts(at);
+  const t90 = ts(at - 90 * DAY_SECONDS);
+  return sql`with v as (
+      select sv.account, sv.subscription_id, sv.customer_id, sv.valid_from, sv.status, sv.mrr, sv.quantity, sv.price_id,
+        sv.start_date, sv.created,
+        row_number() over (partition by sv.account, sv.subscription_id order by sv.valid_from desc, sv.rank desc, sv.event_id desc) as rn,
+        lag(sv.mrr) over w as prev_mrr,
+        lag(sv.quantity) over w as prev_quantity,
+        lag(sv.price_id) over w as prev_price,
+        lag(sv.status) over w as prev_status
+      from subscription_versions sv
+      where sv.valid_from <= ${t} and ${scopeFilter('sv', scope)}
+      window w as (partition by sv.account, sv.subscription_id order by sv.valid_from, sv.rank, sv.event_id)
+    ),
+    cur as (${subscriptionStatesAt(at, scope)}),
+    live as (
+      select cur.*, ${usd(sql`cur.mrr`, 'fx')} as mrr_usd, ${INTERVAL_MONTHS} as interval_months
+      from cur left join ${fxTable()} on fx.currency = lower(cur.currency)
+      where cur.status in (${LIVE})
+    ),
+    live_agg as (
+      select account, customer_id,
+        count(*)::float8 as live_subscriptions,
+        sum(mrr_usd)::float8 as mrr_usd,
+        sum(quantity)::float8 as quantity,
+        sum(item_count)::float8 as item_count,
+        (array_agg(interval_months order by mrr desc, subscription_id))[1]::float8 as interval_months,
+        bool_or(cancel_at_period_end or (cancel_at is not null and cancel_at > ${t})) as any_cancel_at_period_end,
+        bool_or(status = 'trialing') as any_trialing,
+        max(trial_end) filter (where status = 'trialing')::float8 as trial_end,
+        bool_or(status = 'past_due') as any_past_due,
+        bool_or(status = 'unpaid') as any_unpaid,
+        bool_or(status = 'paused' or pause_behavior is not null) as any_paused,
+        bool_or(collection_method = 'send_invoice') as any_send_invoice,
+        min(current_period_end) filter (where current_period_end > ${t})::float8 as period_end,
+        bool_or(coalesce(jsonb_array_length(discount_coupons), 0) > 0 and (discount_end is null or discount_end > ${t})) as discount_active,
+        min(discount_end) filter (where discount_end > ${t})::float8 as discount_end,
+        min(coalesce(start_date, created))::float8 as oldest_live_start,
+        array_agg(default_payment_method) filter (where default_payment_method is not null) as default_payment_methods
+      from live group by account, customer_id
+    ),
+    hist as (
+      select cur.account, cur.customer_id,
+        min(coalesce(cur.start_date, cur.created, cur.valid_from))::float8 as first_start,
+        (count(*) filter (where cur.status in (${ENDED})))::float8 as ended_subscriptions
+      from cur join live_agg la on la.account = cur.account and la.customer_id = cur.customer_id
+      group by cur.account, cur.customer_id
+    ),
+    changes as (
+      select v.account, v.customer_id,
+        (count(*) filter (where v.valid_from > ${t90} and v.prev_mrr is not null and v.mrr > v.prev_mrr
+          and v.status not in (${ENDED}) and v.prev_status not in (${ENDED})))::float8 as upgrades_90d,
+        (count(*) filter (where v.valid_from > ${t90} and v.prev_mrr is not null and v.mrr < v.prev_mrr
+          and v.status not in (${ENDED}) and v.prev_status not in (${ENDED})))::float8 as downgrades_90d,
+        (count(*) filter (where v.valid_from > ${t90} and v.prev_quantity is not null and v.quantity <> v.prev_quantity
+          and v.status not in (${ENDED})))::float8 as seat_changes_90d,
+        (count(*) filter (where v.prev_price is not null and v.price_id is distinct from v.prev_price))::float8 as plan_changes,
+        max(v.valid_from) filter (where v.status not in (${ENDED}) and ((v.prev_price is not null and v.price_id is distinct from v.prev_price)
+          or (v.prev_mrr is not null and v.mrr <> v.prev_mrr)))::float8 as last_plan_change,
+        (count(*) filter (where v.valid_from > ${t90} and v.prev_status is not null and v.status <> v.prev_status))::float8 as status_changes_90d
+      from v join live_agg la on la.account = v.account and la.customer_id = v.customer_id
+      group by v.account, v.customer_id
+    ),
+    past as (
+      select p.account, p.customer_id, sum(${usd(sql`p.mrr`, 'fx')})::float8 as mrr_usd, sum(p.quantity)::float8 as quantity
+      from (${subscriptionStatesAt(at - 90 * DAY_SECONDS, scope)}) p
+      left join ${fxTable()} on fx.currency = lower(p.currency)
+      where p.status in (${LIVE})
+      group by p.account, p.customer_id
+    )
+    select la.*, h.first_start, h.ended_subscriptions,
+      coalesce(c.upgrades_90d, 0) as upgrades_90d, coalesce(c.downgrades_90d, 0) as downgrades_90d,
+      coalesce(c.seat_changes_90d, 0) as seat_changes_90d, coalesce(c.plan_changes, 0) as plan_changes,
+      c.last_plan_change, coalesce(c.status_changes_90d, 0) as status_changes_90d,
+      p.mrr_usd as mrr_usd_90d_ago, p.quantity as quantity_90d_ago
+    from live_agg la
+    join hist h on h.account = la.account and h.customer_id = la.customer_id
+    left join changes c on c.account = la.account and c.customer_id = la.customer_id
+    left join past p on p.account = la.account and p.customer_id = la.customer_id
+    order by la.account, la.customer_id`;
+}
+
+export interface PaymentFailureFactsRow {
+  account: string;
+  customer_id: string;
+  failures_30d: number;
+  failures_90d: number;
+  failures_365d: number;
+  last_failed_at: number | null;
+  dunning_attempt: number | null;
+}
+
+/**
+ * Failed collection attempts known at `at`. The current dunning attempt counts failures in the last
+ * 45 days on invoices still unpaid (not paid, voided or written off) at `at`.
+ */
+export function paymentFailureFactsQuery(at: number, scope: FeatureScope): SQL {
+  const t = ts(at);
+  const open = sql`(i.id is not null and (i.paid_at is null or i.paid_at > ${t}) and (i.voided_at is null or i.voided_at > ${t})
+    and (i.marked_uncollectible_at is null or i.marked_uncollectible_at > ${t}))`;
+  return sql`select pf.account, pf.customer_id,
+      (count(*) filter (where pf.failed_at > ${ts(at - 30 * DAY_SECONDS)}))::float8 as failures_30d,
+      (count(*) filter (where pf.failed_at > ${ts(at - 90 * DAY_SECONDS)}))::float8 as failures_90d,
+      (count(*) filter (where pf.failed_at > ${ts(at - 365 * DAY_SECONDS)}))::float8 as failures_365d,
+      max(pf.failed_at)::float8 as last_failed_at,
+      greatest(max(pf.attempt) filter (where pf.failed_at > ${ts(at - 45 * DAY_SECONDS)} and ${open}),
+        count(*) filter (where pf.failed_at > ${ts(at - 45 * DAY_SECONDS)} and ${open}))::float8 as dunning_attempt
+    from payment_failures pf
+    left join invoices i on i.account = pf.account and i.id = pf.invoice_id
+    where pf.failed_at <= ${t} and pf.customer_id is not null and ${scopeFilter('pf', scope)}
+    group by pf.account, pf.customer_id`;
+}
+
+export interface InvoiceFactsRow {
+  account: string;
+  customer_id: string;
+  open_amount_usd: number | null;
+  open_invoices: number;
+  max_days_open: number | null;
+  median_days_to_pay: number | null;
+  late_paid_share: number | null;
+  last_amount: number | null;
+  previous_amount_avg: number | null;
+  uncollectible_365d: number;
+  invoices_365d: number;
+}
+
+/**
+ * Invoices finalized at or before `at`, judged by their status-transition times, so an invoice paid
+ * after `at` still counts as open at `at`.
+ */
+export function invoiceFactsQuery(at: number, scope: FeatureScope): SQL {
+  const t = ts(at);
+  const t365 = ts(at - 365 * DAY_SECONDS);
+  const open = sql`((i.paid_at is null or i.paid_at > ${t}) and (i.voided_at is null or i.voided_at > ${t})
+    and (i.marked_uncollectible_at is null or i.marked_uncollectible_at > ${t}))`;
+  const paid = sql`(i.paid_at is not null and i.paid_at <= ${t})`;
+  return sql`with i as (
+      select inv.*, row_number() over (partition by inv.account, inv.customer_id order by inv.finalized_at desc, inv.id desc) as rn
+      from invoices inv
+      where inv.finalized_at is not null and inv.finalized_at <= ${t} and inv.customer_id is not null and ${scopeFilter('inv', scope)}
+    )
+    select i.account, i.customer_id,
+      sum(${usd(sql`i.amount_due`, 'fx')}) filter (where ${open} and i.amount_due > 0)::float8 as open_amount_usd,
+      (count(*) filter (where ${open} and i.amount_due > 0))::float8 as open_invoices,
+      max((${t} - coalesce(i.due_date, i.finalized_at)) / 86400.0) filter (where ${open} and i.amount_due > 0)::float8 as max_days_open,
+      (percentile_cont(0.5) within group (order by (i.paid_at - i.finalized_at) / 86400.0)
+        filter (where ${paid} and i.finalized_at > ${t365}))::float8 as median_days_to_pay,
+      ((count(*) filter (where ${paid} and i.finalized_at > ${t365} and i.paid_at - i.finalized_at > 7 * 86400))::float8
+        / nullif(count(*) filter (where ${paid} and i.finalized_at > ${t365}), 0))::float8 as late_paid_share,
+      max(i.amount_due) filter (where i.rn = 1)::float8 as last_amount,
+      avg(i.amount_due) filter (where i.rn between 2 and 4)::float8 as previous_amount_avg,
+      (count(*) filter (where i.marked_uncollectible_at is not null and i.marked_uncollectible_at <= ${t}
+        and i.marked_uncollectible_at > ${t365}))::float8 as uncollectible_365d,
+      (count(*) filter (where i.finalized_at > ${t365}))::float8 as invoices_365d
+    from i left join ${fxTable()} on fx.currency = lower(i.currency)
+    group by i.account, i.customer_id`;
+}
+
+export interface PaymentMethodRow {
+  account: string;
+  customer_id: string;
+  id: string;
+  type: string | null;
+  card_funding: string | null;
+  exp_month: number | null;
+  exp_year: number | null;
+  attached_at: number;
+  detached_at: number | null;
+  src_created: number;
+}
+
+/** Every payment method attached at or before `at` (detached ones too, for change counts). */
+export function paymentMethodsQuery(at: number, scope: FeatureScope): SQL {
+  const t = ts(at);
+  return sql`select pm.account, pm.customer_id, pm.id, pm.type, pm.card_funding, pm.exp_month::float8 as exp_month,
+      pm.exp_year::float8 as exp_year, coalesce(pm.attached_at, pm.created)::float8 as attached_at,
+      pm.detached_at::float8 as detached_at, pm.src_created::float8 as src_created
+    from payment_methods pm
+    where pm.customer_id is not null and coalesce(pm.attached_at, pm.created) <= ${t} and ${scopeFilter('pm', scope)}`;
+}
+
+export interface CardAtRow {
+  account: string;
+  id: string;
+  exp_month: number | null;
+  exp_year: number | null;
+  funding: string | null;
+}
+
+/**
+ * The card details of payment methods as their newest event at or before `at` described them. Used
+ * only for payment methods whose projection row was rewritten later (e.g. an automatic card update
+ * changed the expiry): the row shows the new card, the event store still has the old one.
+ */
+export function cardsAtQuery(at: number, keys: { account: string; id: string }[]): SQL {
+  return sql`select distinct on (e.account, e.object_id) e.account, e.object_id as id,
+      (e.payload->'data'->'object'->'card'->>'exp_month')::float8 as exp_month,
+      (e.payload->'data'->'object'->'card'->>'exp_year')::float8 as exp_year,
+      e.payload->'data'->'object'->'card'->>'funding' as funding
+    from json_to_recordset(${JSON.stringify(keys)}::json) as k(account text, id text)
+    join stripe_events e on e.account = k.account and e.object_id = k.id
+    where e.created <= ${ts(at)} and e.type like 'payment_method.%'
+    order by e.account, e.object_id, e.created desc, e.id desc`;
+}
+
+export interface MoneyEventFactsRow {
+  account: string;
+  customer_id: string;
+  refunds_90d: number;
+  refunded_usd_90d: number;
+  disputes_90d: number;
+  disputes_ever: number;
+  last_charge_method: string | null;
+  failed_charges_90d: number;
+}
+
+/** Refunds, disputes and the payment method type of the latest charge, per customer, at `at`. */
+export function moneyEventFactsQuery(at: number, scope: FeatureScope): SQL {
+  const t = ts(at);
+  const t90 = ts(at - 90 * DAY_SECONDS);
+  return sql`with r as (
+      select rf.account, rf.customer_id, (count(*) filter (where rf.created > ${t90}))::float8 as refunds_90d,
+        coalesce(sum(${usd(sql`rf.amount`, 'fx')}) filter (where rf.created > ${t90}), 0)::float8 as refunded_usd_90d
+      from refunds rf left join ${fxTable()} on fx.currency = lower(rf.currency)
+      where rf.created <= ${t} and rf.customer_id is not null and ${scopeFilter('rf', scope)}
+      group by rf.account, rf.customer_id
+    ),
+    d as (
+      select dp.account, dp.customer_id, (count(*) filter (where dp.created > ${t90}))::float8 as disputes_90d,
+        count(*)::float8 as disputes_ever
+      from disputes dp
+      where dp.created <= ${t} and dp.customer_id is not null and ${scopeFilter('dp', scope)}
+      group by dp.account, dp.customer_id
+    ),
+    c as (
+      select ch.account, ch.customer_id,
+        (array_agg(ch.payment_method_type order by ch.created desc, ch.id desc) filter (where ch.payment_method_type is not null))[1] as last_charge_method,
+        (count(*) filter (where ch.created > ${t90} and ch.status = 'failed'))::float8 as failed_charges_90d
+      from charges ch
+      where ch.created <= ${t} and ch.customer_id is not null and ${scopeFilter('ch', scope)}
+      group by ch.account, ch.customer_id
+    ),
+    k as (select account, customer_id from r union select account, customer_id from d union select account, customer_id from c)
+    select k.account, k.customer_id, coalesce(r.refunds_90d, 0) as refunds_90d, coalesce(r.refunded_usd_90d, 0) as refunded_usd_90d,
+      coalesce(d.disputes_90d, 0) as disputes_90d, coalesce(d.disputes_ever, 0) as disputes_ever,
+      c.last_charge_method, coalesce(c.failed_charges_90d, 0) as failed_charges_90d
+    from k
+    left join r on r.account = k.account and r.customer_id = k.customer_id
+    left join d on d.account = k.account and d.customer_id = k.customer_id
+    left join c on c.account = k.account and c.customer_id = k.customer_id`;
+}
+
+export interface DiscountFactsRow {
+  account: string;
+  customer_id: string;
+  active_discounts: number;
+  discount_end: number | null;
+  max_percent_off: number | null;
+}
+
+/** Discounts in force at `at` (started, not ended, not removed). */
+export function discountFactsQuery(at: number, scope: FeatureScope): SQL {
+  const t = ts(at);
+  return sql`select dc.account, dc.customer_id, count(*)::float8 as active_discounts,
+      min(dc."end") filter (where dc."end" > ${t})::float8 as discount_end,
+      max(dc.percent_off)::float8 as max_percent_off
+    from discounts dc
+    where dc.customer_id is not null and coalesce(dc.start, dc.src_created) <= ${t}
+      and (dc."end" is null or dc."end" > ${t}) and (dc.deleted_at is null or dc.deleted_at > ${t})
+      and ${scopeFilter('dc', scope)}
+    group by dc.account, dc.customer_id`;
+}
+
+/** Newest time the data knows about: the latest stored event, else the latest projected version. */
+export function dataEndQuery(accounts?: string[]): SQL {
+  const scope: FeatureScope = accounts ? { kind: 'accounts', accounts } : { kind: 'all' };
+  const ev = accounts ? sql`e.account in (${sql.join(accounts.map((a) => sql`${a}`), sql`, `)})` : sql`true`;
+  return sql`select greatest(
+      (select max(e.created) from stripe_events e where ${ev}),
+      (select max(sv.valid_from) from subscription_versions sv where ${scopeFilter('sv', scope)})
+    )::float8 as data_end,
+    least(
+      (select min(e.created) from stripe_events e where ${ev}),
+      (select min(sv.valid_from) from subscription_versions sv where ${scopeFilter('sv', scope)})
+    )::float8 as data_start`;
+}

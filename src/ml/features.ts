@@ -1,0 +1,450 @@
+import type { Database } from '../db/client.js';
+import {
+  DAY_SECONDS,
+  cardsAtQuery,
+  discountFactsQuery,
+  invoiceFactsQuery,
+  moneyEventFactsQuery,
+  paymentFailureFactsQuery,
+  paymentMethodsQuery,
+  subscriptionFactsQuery,
+  type CardAtRow,
+  type DiscountFactsRow,
+  type FeatureScope,
+  type InvoiceFactsRow,
+  type MoneyEventFactsRow,
+  type PaymentFailureFactsRow,
+  type PaymentMethodRow,
+  type SubscriptionFactsRow,
+} from '../db/queries/features.sql.js';
+import { PLATFORM_ACCOUNT } from '../services/events/parse.js';
+import type { FeatureSet, FeatureSpec, Matrix } from './types.js';
+
+/**
+ * Point-in-time churn features.
+ *
+ * A customer's features at `asOf` are computed only from what the projections knew at `asOf`
+ * (subscription versions valid then, invoices by their status-transition times, failures, payment
+ * methods attached then...). Adding events after `asOf` never changes them, so training snapshots at
+ * past dates see exactly what a live scorer would have seen on that date.
+ *
+ * Money: MRR and amounts are converted to approximate US dollars with a fixed rate table
+ * (USD_PER_MAJOR_UNIT in src/db/queries/features.sql.ts) and log-scaled, log(1 + USD); the table is
+ * deliberately static so features do not move with exchange rates.
+ *
+ * Missing data never yields NaN: "never happened" is a capped sentinel (e.g. 365 days since the last
+ * failure), "no card" sets the card one-hots to 0 and days-to-expiry to its cap.
+ */
+
+export const FEATURE_SET_VERSION = 'churn-features-v1';
+
+export interface CustomerKey {
+  account: string;
+  customerId: string;
+}
+
+/** Everything known about one customer at `asOf`, as read by the set-based queries. */
+export interface CustomerFacts {
+  account: string;
+  asOf: number;
+  sub: SubscriptionFactsRow;
+  failures?: PaymentFailureFactsRow;
+  invoices?: InvoiceFactsRow;
+  money?: MoneyEventFactsRow;
+  discounts?: DiscountFactsRow;
+  paymentMethod: ChosenPaymentMethod;
+}
+
+export interface ChosenPaymentMethod {
+  /** payment methods attached and not detached at asOf */
+  live: number;
+  /** attached within the 90 days before asOf */
+  added90d: number;
+  type: string | null;
+  funding: string | null;
+  /** unix seconds when the card stops working (start of the month after exp_month), null when not a card */
+  cardExpiresAt: number | null;
+}
+
+interface FeatureDefinition {
+  spec: FeatureSpec;
+  value: (f: CustomerFacts) => number;
+}
+
+const days = (seconds: number) => seconds / DAY_SECONDS;
+const clamp = (v: number, lo: number, hi: number) => (Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : lo);
+const n = (v: number | null | undefined, fallback = 0) => (v === null || v === undefined || !Number.isFinite(Number(v)) ? fallback : Number(v));
+const round1 = (v: number) => Math.round(v * 10) / 10;
+const plural = (v: number, word: string) => `${Math.round(v)} ${word}${Math.round(v) === 1 ? '' : 's'}`;
+const bool = (b: boolean | null | undefined) => (b ? 1 : 0);
+const usdFromLog = (v: number) => Math.max(0, Math.round(Math.expm1(v)));
+
+const BANK_DEBIT_TYPES = new Set(['sepa_debit', 'us_bank_account', 'bacs_debit', 'au_becs_debit', 'acss_debit', 'nz_bank_account', 'ach_debit', 'ach_credit_transfer']);
+
+function daysUntil(at: number | null | undefined, asOf: number, cap: number): number {
+  if (at === null || at === undefined) return cap;
+  return clamp(days(at - asOf), 0, cap);
+}
+
+const DEFINITIONS: FeatureDefinition[] = [
+  {
+    spec: { name: 'tenure_days', kind: 'days', description: 'days since the customer first subscribed', sentence: (v) => `customer for ${Math.round(v)} days` },
+    value: (f) => clamp(days(f.asOf - n(f.sub.first_start, f.asOf)), 0, 3650),
+  },
+  {
+    spec: { name: 'subscription_age_days', kind: 'days', description: 'days since the oldest live subscription started', sentence: (v) => `current subscription ${Math.round(v)} days old` },
+    value: (f) => clamp(days(f.asOf - n(f.sub.oldest_live_start, f.asOf)), 0, 3650),
+  },
+  {
+    spec: { name: 'mrr_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD) of live subscriptions, before discounts', sentence: (v) => `MRR about $${usdFromLog(v)}` },
+    value: (f) => Math.log1p(Math.max(0, n(f.sub.mrr_usd))),
+  },
+  {
+    spec: { name: 'mrr_change_90d', kind: 'ratio', description: 'log ratio of MRR now to MRR 90 days ago (new customers count from 0)', sentence: (v) => `MRR ${v >= 0 ? 'up' : 'down'} ${Math.abs(Math.round(Math.expm1(v) * 100))}% in 90 days` },
+    value: (f) => clamp(Math.log1p(Math.max(0, n(f.sub.mrr_usd))) - Math.log1p(Math.max(0, n(f.sub.mrr_usd_90d_ago))), -10, 10),
+  },
+  {
+    spec: { name: 'interval_months', kind: 'number', description: 'billing interval of the main subscription in months', sentence: (v) => (v >= 12 ? `billed every ${round1(v / 12)} year(s)` : `billed every ${round1(v)} month(s)`) },
+    value: (f) => clamp(n(f.sub.interval_months, 1), 0, 60),
+  },
+  {
+    spec: { name: 'seats_log', kind: 'count', description: 'log(1 + total quantity of live subscriptions)', sentence: (v) => plural(Math.expm1(v), 'seat') },
+    value: (f) => Math.log1p(Math.max(0, n(f.sub.quantity))),
+  },
+  {
+    spec: { name: 'seat_change_90d', kind: 'number', description: 'change in total quantity over 90 days (clipped to ±100)', sentence: (v) => `${v >= 0 ? '+' : ''}${Math.round(v)} seats in 90 days` },
+    value: (f) => (f.sub.quantity_90d_ago === null ? 0 : clamp(n(f.sub.quantity) - n(f.sub.quantity_90d_ago), -100, 100)),
+  },
+  {
+    spec: { name: 'seat_changes_90d', kind: 'count', description: 'quantity changes in 90 days', sentence: (v) => `${plural(v, 'seat change')} in 90 days` },
+    value: (f) => clamp(n(f.sub.seat_changes_90d), 0, 50),
+  },
+  {
+    spec: { name: 'upgrades_90d', kind: 'count', description: 'MRR increases in 90 days', sentence: (v) => `${plural(v, 'upgrade')} in 90 days` },
+    value: (f) => clamp(n(f.sub.upgrades_90d), 0, 50),
+  },
+  {
+    spec: { name: 'downgrades_90d', kind: 'count', description: 'MRR decreases in 90 days', sentence: (v) => `${plural(v, 'downgrade')} in 90 days` },
+    value: (f) => clamp(n(f.sub.downgrades_90d), 0, 50),
+  },
+  {
+    spec: { name: 'plan_changes', kind: 'count', description: 'price changes over the customer lifetime', sentence: (v) => `${plural(v, 'plan change')} so far` },
+    value: (f) => clamp(n(f.sub.plan_changes), 0, 100),
+  },
+  {
+    spec: { name: 'days_since_plan_change', kind: 'days', description: 'days since the last price or MRR change (tenure if none), max 730', sentence: (v) => `last plan change ${Math.round(v)} days ago` },
+    value: (f) => clamp(days(f.asOf - n(f.sub.last_plan_change, n(f.sub.first_start, f.asOf))), 0, 730),
+  },
+  {
+    spec: { name: 'products', kind: 'count', description: 'subscription items (products) on live subscriptions', sentence: (v) => plural(v, 'product') },
+    value: (f) => clamp(n(f.sub.item_count), 0, 50),
+  },
+  {
+    spec: { name: 'live_subscriptions', kind: 'count', description: 'live subscriptions', sentence: (v) => plural(v, 'live subscription') },
+    value: (f) => clamp(n(f.sub.live_subscriptions), 0, 50),
+  },
+  {
+    spec: { name: 'ended_subscriptions', kind: 'count', description: 'subscriptions that ended before', sentence: (v) => `${plural(v, 'earlier subscription')} ended` },
+    value: (f) => clamp(n(f.sub.ended_subscriptions), 0, 50),
+  },
+  {
+    spec: { name: 'failed_payments_30d', kind: 'count', description: 'failed payment attempts in 30 days', sentence: (v) => `${plural(v, 'failed payment')} in 30 days` },
+    value: (f) => clamp(n(f.failures?.failures_30d), 0, 50),
+  },
+  {
+    spec: { name: 'failed_payments_90d', kind: 'count', description: 'failed payment attempts in 90 days', sentence: (v) => `${plural(v, 'failed payment')} in 90 days` },
+    value: (f) => clamp(n(f.failures?.failures_90d), 0, 100),
+  },
+  {
+    spec: { name: 'failed_payments_365d', kind: 'count', description: 'failed payment attempts in 365 days', sentence: (v) => `${plural(v, 'failed payment')} in a year` },
+    value: (f) => clamp(n(f.failures?.failures_365d), 0, 200),
+  },
+  {
+    spec: { name: 'days_since_last_failure', kind: 'days', description: 'days since the last failed payment, 365 when none', sentence: (v) => (v >= 365 ? 'no failed payment in a year' : `last failed payment ${Math.round(v)} days ago`) },
+    value: (f) => (f.failures?.last_failed_at == null ? 365 : clamp(days(f.asOf - f.failures.last_failed_at), 0, 365)),
+  },
+  {
+    spec: { name: 'dunning_attempt', kind: 'count', description: 'failed attempts on invoices still unpaid (current dunning attempt)', sentence: (v) => (v > 0 ? `in dunning, attempt ${Math.round(v)}` : 'not in dunning') },
+    value: (f) => clamp(n(f.failures?.dunning_attempt), 0, 20),
+  },
+  {
+    spec: { name: 'past_due', kind: 'bool', description: 'a live subscription is past_due or unpaid', sentence: (v) => (v ? 'subscription past due' : 'subscription in good standing') },
+    value: (f) => bool(f.sub.any_past_due || f.sub.any_unpaid),
+  },
+  {
+    spec: { name: 'has_payment_method', kind: 'bool', description: 'a payment method is attached', sentence: (v) => (v ? 'payment method on file' : 'no payment method on file') },
+    value: (f) => bool(f.paymentMethod.live > 0),
+  },
+  {
+    spec: { name: 'card_expiring_30d', kind: 'bool', description: 'the payment card expires within 30 days (or already has)', sentence: (v) => (v ? 'card expires within 30 days' : 'card not expiring soon') },
+    value: (f) => bool(f.paymentMethod.cardExpiresAt !== null && f.paymentMethod.cardExpiresAt - f.asOf <= 30 * DAY_SECONDS),
+  },
+  {
+    spec: { name: 'days_to_card_expiry', kind: 'days', description: 'days until the card expires (-60..730; 730 when no card)', sentence: (v) => (v < 0 ? `card expired ${Math.round(-v)} days ago` : v >= 730 ? 'no card expiry soon' : `card expires in ${Math.round(v)} days`) },
+    value: (f) => (f.paymentMethod.cardExpiresAt === null ? 730 : clamp(days(f.paymentMethod.cardExpiresAt - f.asOf), -60, 730)),
+  },
+  {
+    spec: { name: 'payment_method_card', kind: 'category_onehot', description: 'payment method type is card', sentence: (v) => (v ? 'pays by card' : 'does not pay by card') },
+    value: (f) => bool(f.paymentMethod.type === 'card'),
+  },
+  {
+    spec: { name: 'payment_method_bank_debit', kind: 'category_onehot', description: 'payment method type is a bank debit (SEPA, ACH, BACS...)', sentence: (v) => (v ? 'pays by bank debit' : 'does not pay by bank debit') },
+    value: (f) => bool(f.paymentMethod.type !== null && BANK_DEBIT_TYPES.has(f.paymentMethod.type)),
+  },
+  {
+    spec: { name: 'payment_method_other', kind: 'category_onehot', description: 'payment method of another type (wallets, link...)', sentence: (v) => (v ? 'pays by another method' : 'no other payment method') },
+    value: (f) => bool(f.paymentMethod.type !== null && f.paymentMethod.type !== 'card' && !BANK_DEBIT_TYPES.has(f.paymentMethod.type)),
+  },
+  {
+    spec: { name: 'prepaid_card', kind: 'bool', description: 'the card is prepaid', sentence: (v) => (v ? 'prepaid card' : 'not a prepaid card') },
+    value: (f) => bool(f.paymentMethod.funding === 'prepaid'),
+  },
+  {
+    spec: { name: 'payment_methods_added_90d', kind: 'count', description: 'payment methods attached in 90 days', sentence: (v) => `${plural(v, 'payment method')} added in 90 days` },
+    value: (f) => clamp(f.paymentMethod.added90d, 0, 20),
+  },
+  {
+    spec: { name: 'send_invoice', kind: 'bool', description: 'collection method is send_invoice (pays invoices manually)', sentence: (v) => (v ? 'pays invoices manually' : 'charged automatically') },
+    value: (f) => bool(f.sub.any_send_invoice),
+  },
+  {
+    spec: { name: 'cancel_at_period_end', kind: 'bool', description: 'a live subscription is set to cancel (cancel_at_period_end or cancel_at)', sentence: (v) => (v ? 'set to cancel at period end' : 'not set to cancel') },
+    value: (f) => bool(f.sub.any_cancel_at_period_end),
+  },
+  {
+    spec: { name: 'discount_active', kind: 'bool', description: 'a discount is in force', sentence: (v) => (v ? 'has an active discount' : 'no active discount') },
+    value: (f) => bool(f.sub.discount_active || n(f.discounts?.active_discounts) > 0),
+  },
+  {
+    spec: { name: 'discount_days_left', kind: 'days', description: 'days until the active discount ends (365 for a forever discount, 0 when none)', sentence: (v) => (v <= 0 ? 'no discount ending' : `discount ends in ${Math.round(v)} days`) },
+    value: (f) => {
+      if (!(f.sub.discount_active || n(f.discounts?.active_discounts) > 0)) return 0;
+      const ends = [f.sub.discount_end, f.discounts?.discount_end].filter((e): e is number => e !== null && e !== undefined);
+      return ends.length === 0 ? 365 : daysUntil(Math.min(...ends), f.asOf, 365);
+    },
+  },
+  {
+    spec: { name: 'trialing', kind: 'bool', description: 'a live subscription is in trial', sentence: (v) => (v ? 'in trial' : 'not in trial') },
+    value: (f) => bool(f.sub.any_trialing),
+  },
+  {
+    spec: { name: 'trial_days_left', kind: 'days', description: 'days left in the trial (0 when not trialing)', sentence: (v) => `${Math.round(v)} trial days left` },
+    value: (f) => (f.sub.any_trialing ? daysUntil(f.sub.trial_end, f.asOf, 365) : 0),
+  },
+  {
+    spec: { name: 'invoice_amount_trend', kind: 'ratio', description: 'log ratio of the last invoice to the mean of the three before', sentence: (v) => `last invoice ${v >= 0 ? 'up' : 'down'} ${Math.abs(Math.round(Math.expm1(v) * 100))}% on earlier ones` },
+    value: (f) => {
+      const last = f.invoices?.last_amount;
+      const prev = f.invoices?.previous_amount_avg;
+      if (last == null || prev == null) return 0;
+      return clamp(Math.log1p(Math.max(0, last)) - Math.log1p(Math.max(0, prev)), -10, 10);
+    },
+  },
+  {
+    spec: { name: 'refunds_90d', kind: 'count', description: 'refunds in 90 days', sentence: (v) => `${plural(v, 'refund')} in 90 days` },
+    value: (f) => clamp(n(f.money?.refunds_90d), 0, 50),
+  },
+  {
+    spec: { name: 'disputes_90d', kind: 'count', description: 'disputes opened in 90 days', sentence: (v) => `${plural(v, 'dispute')} in 90 days` },
+    value: (f) => clamp(n(f.money?.disputes_90d), 0, 20),
+  },
+  {
+    spec: { name: 'days_to_period_end', kind: 'days', description: 'days until the current billing period ends (next renewal)', sentence: (v) => `renews in ${Math.round(v)} days` },
+    value: (f) => daysUntil(f.sub.period_end, f.asOf, 800),
+  },
+  {
+    spec: { name: 'connected_account', kind: 'bool', description: 'customer of a Connect connected account', sentence: (v) => (v ? 'on a connected account' : 'on the platform account') },
+    value: (f) => bool(f.account !== PLATFORM_ACCOUNT),
+  },
+  {
+    spec: { name: 'median_days_to_pay', kind: 'days', description: 'median days from invoice finalization to payment over 365 days', sentence: (v) => `pays invoices in ${round1(v)} days (median)` },
+    value: (f) => clamp(n(f.invoices?.median_days_to_pay), 0, 120),
+  },
+  {
+    spec: { name: 'late_paid_share', kind: 'ratio', description: 'share of invoices in 365 days paid more than 7 days after finalization', sentence: (v) => `${Math.round(v * 100)}% of invoices paid late` },
+    value: (f) => clamp(n(f.invoices?.late_paid_share), 0, 1),
+  },
+  {
+    spec: { name: 'open_invoice_amount_log', kind: 'money', description: 'log(1 + approximate USD) of invoices open (unpaid) at asOf', sentence: (v) => `$${usdFromLog(v)} unpaid` },
+    value: (f) => Math.log1p(Math.max(0, n(f.invoices?.open_amount_usd))),
+  },
+  {
+    spec: { name: 'open_invoices', kind: 'count', description: 'invoices open (unpaid) at asOf', sentence: (v) => plural(v, 'unpaid invoice') },
+    value: (f) => clamp(n(f.invoices?.open_invoices), 0, 50),
+  },
+  {
+    spec: { name: 'max_days_overdue', kind: 'days', description: 'days since the oldest open invoice was due (0 when none)', sentence: (v) => `invoice unpaid for ${Math.round(v)} days` },
+    value: (f) => clamp(n(f.invoices?.max_days_open), 0, 365),
+  },
+  {
+    spec: { name: 'uncollectible_invoices_365d', kind: 'count', description: 'invoices written off in 365 days', sentence: (v) => `${plural(v, 'invoice')} written off in a year` },
+    value: (f) => clamp(n(f.invoices?.uncollectible_365d), 0, 50),
+  },
+  {
+    spec: { name: 'paused', kind: 'bool', description: 'a live subscription is paused (status paused or pause_collection set)', sentence: (v) => (v ? 'payments paused' : 'not paused') },
+    value: (f) => bool(f.sub.any_paused),
+  },
+  {
+    spec: { name: 'status_changes_90d', kind: 'count', description: 'subscription status changes in 90 days', sentence: (v) => `${plural(v, 'status change')} in 90 days` },
+    value: (f) => clamp(n(f.sub.status_changes_90d), 0, 50),
+  },
+];
+
+export const FEATURES: FeatureSpec[] = DEFINITIONS.map((d) => d.spec);
+
+/** The versioned feature set a model is trained on and stored with. */
+export function featureSet(): FeatureSet {
+  return { version: FEATURE_SET_VERSION, features: FEATURES };
+}
+
+/**
+ * A stored feature set (names only survive JSON) bound back to the live specs, so drivers get their
+ * sentences. Fails loudly when the model was trained on a different feature version or order.
+ */
+export function bindFeatureSet(stored: { version: string; features: { name: string }[] }): FeatureSet {
+  if (stored.version !== FEATURE_SET_VERSION) {
+    throw new Error(`model was trained on features ${stored.version}, this build computes ${FEATURE_SET_VERSION}; retrain the model`);
+  }
+  const names = stored.features.map((f) => f.name);
+  if (names.join(',') !== FEATURES.map((f) => f.name).join(',')) throw new Error('stored feature names do not match this build; retrain the model');
+  return featureSet();
+}
+
+/** Feature values for one customer, in FEATURES order (pure; exported for tests and explanations). */
+export function featureValues(facts: CustomerFacts): Float32Array {
+  const out = new Float32Array(DEFINITIONS.length);
+  for (let i = 0; i < DEFINITIONS.length; i++) {
+    const v = DEFINITIONS[i]!.value(facts);
+    out[i] = Number.isFinite(v) ? v : 0;
+  }
+  return out;
+}
+
+export interface FeatureMatrix {
+  asOf: number;
+  featureSet: FeatureSet;
+  /** row r of `matrix` belongs to keys[r] */
+  keys: CustomerKey[];
+  matrix: Matrix;
+}
+
+const keyOf = (account: string, customerId: string) => `${account}\u0001${customerId}`;
+
+function byCustomer<T extends { account: string; customer_id: string }>(rows: T[]): Map<string, T> {
+  const m = new Map<string, T>();
+  for (const r of rows) m.set(keyOf(r.account, r.customer_id), r);
+  return m;
+}
+
+/** Start of the month after the card's expiry month (cards work through their whole exp month). */
+export function cardExpiresAt(expMonth: number | null, expYear: number | null): number | null {
+  if (!expMonth || !expYear) return null;
+  return Math.floor(Date.UTC(expYear, expMonth, 1) / 1000);
+}
+
+async function paymentMethodsByCustomer(database: Database, asOf: number, scope: FeatureScope, subs: Map<string, SubscriptionFactsRow>): Promise<Map<string, ChosenPaymentMethod>> {
+  const rows = await database.query<PaymentMethodRow>(paymentMethodsQuery(asOf, scope));
+  // A row rewritten after asOf (other than by its detachment) may show a newer card than the one on
+  // file at asOf (automatic card updates change the expiry); read those cards from the event store.
+  const rewritten = rows.filter((r) => Number(r.src_created) > asOf && Number(r.src_created) !== Number(r.detached_at));
+  const cardAt = new Map<string, CardAtRow>();
+  for (let i = 0; i < rewritten.length; i += 5000) {
+    const keys = rewritten.slice(i, i + 5000).map((r) => ({ account: r.account, id: r.id }));
+    for (const c of await database.query<CardAtRow>(cardsAtQuery(asOf, keys))) cardAt.set(keyOf(c.account, c.id), c);
+  }
+  const grouped = new Map<string, PaymentMethodRow[]>();
+  for (const r of rows) {
+    const k = keyOf(r.account, r.customer_id);
+    const list = grouped.get(k);
+    if (list) list.push(r);
+    else grouped.set(k, [r]);
+  }
+  const out = new Map<string, ChosenPaymentMethod>();
+  for (const [k, list] of grouped) {
+    if (!subs.has(k)) continue;
+    const live = list.filter((r) => r.detached_at === null || Number(r.detached_at) > asOf);
+    const defaults = new Set(subs.get(k)!.default_payment_methods ?? []);
+    // The subscription's default payment method when set, else the newest one attached.
+    const chosen = [...live].sort((a, b) => Number(defaults.has(b.id)) - Number(defaults.has(a.id)) || Number(b.attached_at) - Number(a.attached_at) || (a.id < b.id ? 1 : -1))[0];
+    let expMonth = chosen?.exp_month ?? null;
+    let expYear = chosen?.exp_year ?? null;
+    let funding = chosen?.card_funding ?? null;
+    const old = chosen ? cardAt.get(keyOf(chosen.account, chosen.id)) : undefined;
+    if (old && old.exp_month !== null && old.exp_year !== null) {
+      expMonth = old.exp_month;
+      expYear = old.exp_year;
+      funding = old.funding ?? funding;
+    }
+    out.set(k, {
+      live: live.length,
+      added90d: list.filter((r) => Number(r.attached_at) > asOf - 90 * DAY_SECONDS).length,
+      type: chosen?.type ?? null,
+      funding,
+      cardExpiresAt: chosen?.type === 'card' || (chosen && chosen.type === null && expMonth) ? cardExpiresAt(expMonth, expYear) : null,
+    });
+  }
+  return out;
+}
+
+const NO_PAYMENT_METHOD: ChosenPaymentMethod = { live: 0, added90d: 0, type: null, funding: null, cardExpiresAt: null };
+
+/**
+ * Features of every customer in scope with a live subscription at `asOf`, from a handful of
+ * set-based queries (one per projection family), assembled into a row-major Float32Array.
+ */
+export async function featureMatrixForScope(database: Database, asOf: number, scope: FeatureScope): Promise<FeatureMatrix> {
+  const [subRows, failRows, invoiceRows, moneyRows, discountRows] = await Promise.all([
+    database.query<SubscriptionFactsRow>(subscriptionFactsQuery(asOf, scope)),
+    database.query<PaymentFailureFactsRow>(paymentFailureFactsQuery(asOf, scope)),
+    database.query<InvoiceFactsRow>(invoiceFactsQuery(asOf, scope)),
+    database.query<MoneyEventFactsRow>(moneyEventFactsQuery(asOf, scope)),
+    database.query<DiscountFactsRow>(discountFactsQuery(asOf, scope)),
+  ]);
+  const subs = byCustomer(subRows);
+  const failures = byCustomer(failRows);
+  const invoices = byCustomer(invoiceRows);
+  const money = byCustomer(moneyRows);
+  const discounts = byCustomer(discountRows);
+  const paymentMethods = await paymentMethodsByCustomer(database, asOf, scope, subs);
+
+  const cols = DEFINITIONS.length;
+  const data = new Float32Array(subRows.length * cols);
+  const keys: CustomerKey[] = new Array(subRows.length);
+  subRows.forEach((sub, r) => {
+    const k = keyOf(sub.account, sub.customer_id);
+    keys[r] = { account: sub.account, customerId: sub.customer_id };
+    data.set(
+      featureValues({
+        account: sub.account,
+        asOf,
+        sub,
+        failures: failures.get(k),
+        invoices: invoices.get(k),
+        money: money.get(k),
+        discounts: discounts.get(k),
+        paymentMethod: paymentMethods.get(k) ?? NO_PAYMENT_METHOD,
+      }),
+      r * cols,
+    );
+  });
+  return { asOf, featureSet: featureSet(), keys, matrix: { data, rows: subRows.length, cols } };
+}
+
+/** All customers (optionally of some accounts) with a live subscription at `asOf`. */
+export function featureMatrixAt(database: Database, asOf: number, options: { accounts?: string[] } = {}): Promise<FeatureMatrix> {
+  const scope: FeatureScope = options.accounts ? { kind: 'accounts', accounts: options.accounts } : { kind: 'all' };
+  return featureMatrixForScope(database, asOf, scope);
+}
+
+/** One customer's features at `asOf`; null when they have no live subscription then. */
+export async function featureVectorAt(database: Database, customer: CustomerKey, asOf: number): Promise<Float32Array | null> {
+  const m = await featureMatrixForScope(database, asOf, { kind: 'customer', account: customer.account, customerId: customer.customerId });
+  return m.matrix.rows === 0 ? null : m.matrix.data.slice(0, m.matrix.cols);
+}
+
+/** Column index of a feature by name (throws on a typo rather than reading the wrong column). */
+export function featureIndex(name: string): number {
+  const i = FEATURES.findIndex((f) => f.name === name);
+  if (i < 0) throw new Error(`unknown feature ${name}`);
+  return i;
+}
