@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerMigrate } from './migrate.js';
+import { registerIngest } from './ingest.js';
 
 /** Each command lives in its own file under src/cli/ and registers itself here. */
 export function registerCommands(program: Command): void {
   registerMigrate(program);
+  registerIngest(program);
 }

@@ -27,7 +27,7 @@ describeEachDb('POST /webhooks/stripe', (kind) => {
     const event = stripeEvent('customer.subscription.created', subscriptionObject({ id: 'sub_W1', customer: 'cus_W1' }), { created: NOW - 5 });
     const res = await app.request('/webhooks/stripe', signedWebhook(JSON.stringify(event)));
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ received: true, id: event.id, duplicate: false });
+    expect((await res.json()) as any).toEqual({ received: true, id: event.id, duplicate: false });
     expect(await count('stripe_events')).toBe(1);
     const ob = await database.query<{ topic: string; event_id: string }>(sql`select topic, event_id from outbox`);
     expect(ob).toEqual([{ topic: 'stripe/customer.subscription.created', event_id: event.id }]);
@@ -44,7 +44,7 @@ describeEachDb('POST /webhooks/stripe', (kind) => {
     const second = await app.request('/webhooks/stripe', signedWebhook(body, { timestamp: NOW + 30 }));
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
-    expect((await second.json()).duplicate).toBe(true);
+    expect(((await second.json()) as any).duplicate).toBe(true);
     expect(await count('stripe_events')).toBe(1);
     expect(await count('outbox')).toBe(1);
   });
@@ -54,7 +54,7 @@ describeEachDb('POST /webhooks/stripe', (kind) => {
     const body = JSON.stringify(stripeEvent('customer.created', customerObject('cus_race'), { created: NOW }));
     const responses = await Promise.all(Array.from({ length: 12 }, () => app.request('/webhooks/stripe', signedWebhook(body))));
     expect(responses.map((r) => r.status)).toEqual(Array(12).fill(200));
-    const bodies = await Promise.all(responses.map((r) => r.json()));
+    const bodies = await Promise.all(responses.map((r) => r.json() as Promise<any>));
     expect(bodies.filter((b) => !b.duplicate)).toHaveLength(1);
     expect(await count('stripe_events')).toBe(1);
     expect(await count('outbox')).toBe(1);
@@ -105,7 +105,7 @@ describeEachDb('POST /webhooks/stripe', (kind) => {
       const { app } = testApp(database);
       const res = await app.request('/webhooks/stripe', init());
       expect(res.status).toBe(status);
-      const body = await res.json();
+      const body = (await res.json()) as any;
       expect(body.error.code).toBe(code);
       expect(body.error.requestId).toBeTruthy();
       expect(body.error.message).not.toMatch(/whsec_/);
@@ -127,7 +127,7 @@ it('answers 503 when the database is down, so Stripe retries the delivery', asyn
     const { app } = testApp(down);
     const res = await app.request('/webhooks/stripe', signedWebhook(JSON.stringify(stripeEvent('customer.created', customerObject('cus_down'), { created: NOW }))));
     expect(res.status).toBe(503);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.error.code).toBe('UNAVAILABLE');
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(503);
