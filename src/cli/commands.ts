@@ -1,9 +1,15 @@
 import type { Command } from 'commander';
 import { registerMigrate } from './migrate.js';
 import { registerIngest } from './ingest.js';
+import { registerTrain } from './train.js';
+import { registerScore } from './score.js';
+import { registerServe } from './serve.js';
 
 /** Each command lives in its own file under src/cli/ and registers itself here. */
 export function registerCommands(program: Command): void {
   registerMigrate(program);
   registerIngest(program);
+  registerTrain(program);
+  registerScore(program);
+  registerServe(program);
 }

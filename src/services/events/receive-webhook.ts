@@ -4,7 +4,7 @@ import type { UnixSeconds } from '../../lib/clock.js';
 import { logger } from '../../lib/logger.js';
 import { verifyStripeSignature } from '../../stripe/webhook-signature.js';
 import { parseStripeEventJson } from './parse.js';
-import { storeEvents } from './store.js';
+import { storeWebhookEvent } from './store.js';
 
 export interface WebhookDelivery {
   rawBody: string;
@@ -20,12 +20,12 @@ export interface WebhookDelivery {
 export async function receiveStripeWebhook(database: Database, delivery: WebhookDelivery): Promise<{ id: string; duplicate: boolean }> {
   verifyStripeSignature(delivery.rawBody, delivery.signature, delivery.secrets, delivery.now);
   const event = parseStripeEventJson(delivery.rawBody);
-  let stored;
+  let inserted: boolean;
   try {
-    stored = await database.db.transaction((tx) => storeEvents(tx, [event], 'webhook'));
+    inserted = await storeWebhookEvent(database, event, delivery.rawBody);
   } catch (err) {
     logger.error({ eventId: event.id, error: errorMessage(err) }, 'webhook event could not be stored');
     throw new ChurnError('UNAVAILABLE', `could not store event ${event.id}; the database is unavailable, retry later`, { cause: err });
   }
-  return { id: event.id, duplicate: stored.inserted.length === 0 };
+  return { id: event.id, duplicate: !inserted };
 }

@@ -3,6 +3,7 @@ import type { DbOrTx } from '../../db/client.js';
 import { outbox, stripeEvents } from '../../db/schema/index.js';
 import { isProjectedType } from '../projections/apply.js';
 import { eventAccount, type StripeEventEnvelope } from './parse.js';
+import type { Database } from '../../db/client.js';
 
 export type EventSource = 'webhook' | 'ingest' | 'backfill' | 'reconcile';
 
@@ -62,4 +63,27 @@ export async function storeEvents(tx: DbOrTx, events: StripeEventEnvelope[], sou
 export async function countStoredEvents(tx: DbOrTx): Promise<number> {
   const r = await tx.select({ n: sql<number>`count(*)::int` }).from(stripeEvents);
   return r[0]?.n ?? 0;
+}
+
+/**
+ * The webhook hot path: event and outbox row in ONE statement (a data-modifying CTE is atomic,
+ * so this is one transaction in one round trip). Returns false for a duplicate id.
+ * `rawJson` is the verified body, stored as received.
+ */
+export async function storeWebhookEvent(database: Database, event: StripeEventEnvelope, rawJson: string): Promise<boolean> {
+  const account = eventAccount(event);
+  const objectId = typeof event.data.object.id === 'string' ? event.data.object.id : null;
+  const rows = await database.query<{ event_id: string }>(sql`
+    with e as (
+      insert into stripe_events (id, account, type, created, api_version, livemode, object_id, payload, source, unhandled)
+      values (${event.id}, ${account}, ${event.type}, ${event.created}, ${event.api_version ?? null}, ${event.livemode === true},
+              ${objectId}, ${rawJson}::jsonb, 'webhook', ${!isProjectedType(event.type)})
+      on conflict (id) do nothing
+      returning id, account, type, created
+    )
+    insert into outbox (event_id, topic, payload)
+    select id, 'stripe/' || type, jsonb_build_object('id', id, 'account', account, 'type', type, 'created', created) from e
+    on conflict do nothing
+    returning event_id`);
+  return rows.length === 1;
 }

@@ -1,0 +1,160 @@
+/**
+ * Verified-webhook ingestion on real PostgreSQL, against a floor measured in the same run.
+ *
+ *   npm run bench -- ingest [--clients 16] [--seconds 10] [--database-url postgres://…]
+ *
+ * floor:  a bare Hono handler that verifies the signature and inserts one row.
+ * churn:  the product's app (signature, validation, event + outbox in one transaction, the
+ *         background projector running alongside).
+ * Both run in this process with the same HTTP server, the same load generator (keep-alive
+ * clients) and the same pre-signed deliveries of a realistic subscription event.
+ */
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'undici';
+import { Hono } from 'hono';
+import { serve } from '@hono/node-server';
+import postgres from 'postgres';
+import Stripe from 'stripe';
+import { openDatabase } from '../src/db/client.js';
+import { parseEnv } from '../src/env.js';
+import { startServer } from '../src/server.js';
+import { signStripePayload } from '../src/stripe/webhook-signature.js';
+import { stripeEvent, subscriptionObject } from '../test/fixtures/stripe-events.js';
+
+const { values: args } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '16' },
+    seconds: { type: 'string', default: '10' },
+    'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+  },
+});
+const CLIENTS = Number(args.clients);
+const SECONDS = Number(args.seconds);
+const SECRET = 'whsec_bench_secret_0123456789';
+
+async function freshDatabase(name: string): Promise<string> {
+  const admin = postgres(args['database-url']!, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`drop database if exists ${name} with (force)`);
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const u = new URL(args['database-url']!);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+function deliveries(count: number, tag: string): { body: string; signature: string }[] {
+  const now = Math.floor(Date.now() / 1000);
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const sub = subscriptionObject({ id: `sub_${tag}${i}`, customer: `cus_${tag}${i % 5000}`, quantity: 1 + (i % 7) });
+    const event = stripeEvent('customer.subscription.updated', sub, { created: now, id: `evt_${tag}${i}`, previous: { quantity: i % 7 } });
+    const body = JSON.stringify(event);
+    out.push({ body, signature: signStripePayload(body, SECRET, now) });
+  }
+  return out;
+}
+
+interface Result {
+  requests: number;
+  errors: number;
+  throughput: number;
+  p50ms: number;
+  p99ms: number;
+}
+
+async function load(url: string, tag: string): Promise<Result> {
+  const pool = deliveries(Math.ceil(CLIENTS * SECONDS * 4000 / 16) + 1000, tag);
+  const agent = new Agent({ connections: CLIENTS, pipelining: 1, keepAliveTimeout: 30_000 });
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const warmupEnd = performance.now() + 1500;
+  const end = warmupEnd + SECONDS * 1000;
+  let measured = 0;
+  const client = async () => {
+    for (;;) {
+      const t = performance.now();
+      if (t >= end || next >= pool.length) return;
+      const d = pool[next++]!;
+      const res = await request(`${url}/webhooks/stripe`, {
+        method: 'POST',
+        body: d.body,
+        headers: { 'content-type': 'application/json', 'stripe-signature': d.signature },
+        dispatcher: agent,
+      });
+      await res.body.text();
+      const done = performance.now();
+      if (res.statusCode !== 200) errors++;
+      if (t >= warmupEnd) {
+        latencies.push(done - t);
+        measured++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, client));
+  await agent.close();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  return { requests: measured, errors, throughput: measured / SECONDS, p50ms: +q(0.5).toFixed(2), p99ms: +q(0.99).toFixed(2) };
+}
+
+async function runFloor(): Promise<Result> {
+  const url = await freshDatabase('churn_bench_floor');
+  const sql = postgres(url, { max: 10, onnotice: () => {} });
+  await sql`create table floor_events (id text primary key, payload jsonb not null)`;
+  const stripe = new Stripe('sk_test_bench');
+  const app = new Hono();
+  app.post('/webhooks/stripe', async (c) => {
+    const raw = await c.req.text();
+    try {
+      stripe.webhooks.signature!.verifyHeader(raw, c.req.header('stripe-signature')!, SECRET, 300);
+    } catch {
+      return c.json({ error: 'bad signature' }, 400);
+    }
+    const id = (JSON.parse(raw) as { id: string }).id;
+    await sql`insert into floor_events (id, payload) values (${id}, ${raw}::jsonb) on conflict do nothing`;
+    return c.json({ received: true });
+  });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((r) => server.once('listening', r));
+  const port = (server.address() as AddressInfo).port;
+  const result = await load(`http://127.0.0.1:${port}`, 'floor');
+  await new Promise((r) => server.close(r));
+  await sql.end();
+  return result;
+}
+
+async function runChurn(): Promise<Result & { projectedWithin: number }> {
+  const url = await freshDatabase('churn_bench_ingest');
+  const database = await openDatabase({ databaseUrl: url, poolSize: 10 });
+  const env = parseEnv({ DATABASE_URL: url, STRIPE_WEBHOOK_SECRET: SECRET });
+  const server = await startServer(database, env, { port: 0, host: '127.0.0.1' });
+  const result = await load(server.url, 'churn');
+  const t = performance.now();
+  await server.projector.drain();
+  const projectedWithin = (performance.now() - t) / 1000;
+  const [{ n }] = await database.query<{ n: number }>((await import('drizzle-orm')).sql`select count(*)::int as n from stripe_events where processed_at is null`);
+  if (Number(n) !== 0) throw new Error(`${n} events left unprojected`);
+  await server.close();
+  await database.close();
+  return { ...result, projectedWithin: +projectedWithin.toFixed(2) };
+}
+
+const floor = await runFloor();
+const churn = await runChurn();
+const report = {
+  benchmark: 'ingest',
+  clients: CLIENTS,
+  seconds: SECONDS,
+  floor,
+  churn,
+  throughputRatio: +(churn.throughput / floor.throughput).toFixed(3),
+  p99Ratio: +(churn.p99ms / floor.p99ms).toFixed(3),
+  targets: { throughputRatioAtLeast: 0.75, p99RatioAtMost: 1.5 },
+};
+process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+process.stderr.write(
+  `floor ${floor.throughput.toFixed(0)} ev/s p99 ${floor.p99ms} ms | churn ${churn.throughput.toFixed(0)} ev/s p99 ${churn.p99ms} ms | ratio ${report.throughputRatio} (>=0.75), p99 x${report.p99Ratio} (<=1.5); backlog projected ${churn.projectedWithin}s after load\n`,
+);
