@@ -4,6 +4,7 @@ import { registerIngest } from './ingest.js';
 import { registerTrain } from './train.js';
 import { registerScore } from './score.js';
 import { registerServe } from './serve.js';
+import { registerDoctor } from './doctor.js';
 
 /** Each command lives in its own file under src/cli/ and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerScore(program);
   registerServe(program);
+  registerDoctor(program);
 }
