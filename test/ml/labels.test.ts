@@ -16,10 +16,18 @@ describeEachDb('churn labels', (kind) => {
     const end = (customerId: string, at: number, reason: string | null, subscriptionId = `sub_${customerId}`) =>
       subVersion(db, { customerId, subscriptionId, at, status: 'canceled', startDate: T - 100 * DAY, cancellationReason: reason });
 
-    // voluntary: asked to cancel at period end, ends 5 days after T
+    // voluntary: asks to cancel 2 days after T (canceled_at set then), the period ends 40 days after T
     await live('cus_vol');
-    await subVersion(db, { customerId: 'cus_vol', subscriptionId: 'sub_cus_vol', at: T - 20 * DAY, cancelAtPeriodEnd: true, startDate: T - 100 * DAY });
-    await end('cus_vol', T + 5 * DAY, 'cancellation_requested');
+    await subVersion(db, { customerId: 'cus_vol', subscriptionId: 'sub_cus_vol', at: T + 2 * DAY, cancelAtPeriodEnd: true, canceledAt: T + 2 * DAY, startDate: T - 100 * DAY, cancellationReason: 'cancellation_requested' });
+    await end('cus_vol', T + 40 * DAY, 'cancellation_requested');
+    // asked before T, ends 5 days after T: already churned at T ('request'), churns at the end ('end')
+    await live('cus_pending');
+    await subVersion(db, { customerId: 'cus_pending', subscriptionId: 'sub_cus_pending', at: T - 20 * DAY, cancelAtPeriodEnd: true, canceledAt: T - 20 * DAY, startDate: T - 100 * DAY, cancellationReason: 'cancellation_requested' });
+    await end('cus_pending', T + 5 * DAY, 'cancellation_requested');
+    // asks to cancel, then withdraws the request (a retention offer worked)
+    await live('cus_withdrew');
+    await subVersion(db, { customerId: 'cus_withdrew', subscriptionId: 'sub_cus_withdrew', at: T + 3 * DAY, cancelAtPeriodEnd: true, canceledAt: T + 3 * DAY, startDate: T - 100 * DAY });
+    await subVersion(db, { customerId: 'cus_withdrew', subscriptionId: 'sub_cus_withdrew', at: T + 6 * DAY, startDate: T - 100 * DAY });
     // involuntary by Stripe's reason
     await live('cus_invol');
     await end('cus_invol', T + 20 * DAY, 'payment_failed');
@@ -55,17 +63,27 @@ describeEachDb('churn labels', (kind) => {
   });
   afterAll(() => db?.close());
 
-  it('labels each customer live at asOf, split into voluntary and involuntary churn', async () => {
+  it('labels each customer at the cancellation request, split into voluntary and involuntary churn', async () => {
     const labels = await churnLabelsAt(db, T, { horizonDays: 30 });
     expect(labels.map((l) => l.customerId).sort()).toEqual(
-      ['cus_back', 'cus_dunning', 'cus_edge', 'cus_inc', 'cus_invol', 'cus_late', 'cus_two', 'cus_vol', 'cus_x'].sort(),
+      ['cus_back', 'cus_dunning', 'cus_edge', 'cus_inc', 'cus_invol', 'cus_late', 'cus_two', 'cus_vol', 'cus_withdrew', 'cus_x'].sort(),
     );
-    expect(label(labels, 'cus_vol')).toMatchObject({ churned: true, churnType: 'voluntary', endedAt: T + 5 * DAY, cancellationReason: 'cancellation_requested' });
-    expect(label(labels, 'cus_invol')).toMatchObject({ churned: true, churnType: 'involuntary' });
+    expect(label(labels, 'cus_vol')).toMatchObject({ churned: true, churnType: 'voluntary', churnedAt: T + 2 * DAY, endedAt: null, cancellationReason: 'cancellation_requested' });
+    expect(label(labels, 'cus_invol')).toMatchObject({ churned: true, churnType: 'involuntary', churnedAt: T + 20 * DAY, endedAt: T + 20 * DAY });
     expect(label(labels, 'cus_dunning')).toMatchObject({ churned: true, churnType: 'involuntary' });
     expect(label(labels, 'cus_edge')).toMatchObject({ churned: true, churnType: 'voluntary' });
     expect(label(labels, 'cus_inc')).toMatchObject({ churned: true });
-    for (const id of ['cus_late', 'cus_two', 'cus_back', 'cus_x']) expect(label(labels, id), id).toMatchObject({ churned: false, churnType: 'none', endedAt: null });
+    for (const id of ['cus_late', 'cus_two', 'cus_back', 'cus_x', 'cus_withdrew']) expect(label(labels, id), id).toMatchObject({ churned: false, churnType: 'none', churnedAt: null });
+  });
+
+  it("labels at the subscription's end with churnMoment 'end'", async () => {
+    const labels = await churnLabelsAt(db, T, { horizonDays: 30, churnMoment: 'end' });
+    expect(label(labels, 'cus_pending')).toMatchObject({ churned: true, churnType: 'voluntary', endedAt: T + 5 * DAY });
+    expect(label(labels, 'cus_vol')).toMatchObject({ churned: false });
+    expect(label(labels, 'cus_withdrew')).toMatchObject({ churned: false });
+    expect(label(labels, 'cus_invol')).toMatchObject({ churned: true, churnType: 'involuntary' });
+    expect(label(labels, 'cus_edge')).toMatchObject({ churned: true });
+    expect(label(labels, 'cus_late')).toMatchObject({ churned: false });
   });
 
   it('depends on the horizon and the accounts asked for', async () => {

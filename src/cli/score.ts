@@ -1,0 +1,59 @@
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parseIsoToUnix, isoDay } from '../lib/clock.js';
+import { ChurnError, UsageError } from '../lib/errors.js';
+import { createProgress } from '../lib/progress.js';
+import { initBackend } from '../ml/backend.js';
+import { dataWindow } from '../ml/dataset.js';
+import { featureSet } from '../ml/features.js';
+import { ModelRegistry } from '../ml/registry.js';
+import { scoreAllCustomers, scoresCsv } from '../services/scoring/score-all-customers.js';
+import { withDatabase } from './context.js';
+
+export function registerScore(program: Command): void {
+  program
+    .command('score')
+    .description('score every customer with a live subscription with the champion model and store the scores')
+    .option('--as-of <iso>', 'score as of this time (default: newest stored event)')
+    .option('--out <file>', 'also write the scores as CSV')
+    .option('--account <acct>', 'only this Stripe account (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .action(async (opts: { asOf?: string; out?: string; account?: string[] }) => {
+      let asOf: number | undefined;
+      if (opts.asOf !== undefined) {
+        try {
+          asOf = parseIsoToUnix(opts.asOf);
+        } catch {
+          throw new UsageError(`--as-of must be an ISO date or date-time, got "${opts.asOf}"`);
+        }
+      }
+      await withDatabase(async (database, env) => {
+        await initBackend(env.TFJS_BACKEND);
+        const registry = new ModelRegistry({ db: database.db, modelDir: env.MODEL_DIR, featureSet: featureSet() });
+        const model = await registry.refresh();
+        if (!model) {
+          const why = registry.status().lastError;
+          throw new ChurnError('CONFLICT', why ? `the champion model cannot be loaded: ${why}` : 'no champion model yet: run `churn train` first');
+        }
+        const when = asOf ?? (await dataWindow(database, opts.account))?.end;
+        if (when === undefined) throw new ChurnError('VALIDATION_FAILED', 'no billing data to score: ingest Stripe events first');
+        const progress = createProgress('scoring', 3);
+        const result = await scoreAllCustomers(database, {
+          asOf: when,
+          model,
+          accounts: opts.account?.length ? opts.account : undefined,
+          onProgress: (stage, done, total) => {
+            if (done === total) progress.tick();
+          },
+        });
+        progress.stop();
+        if (opts.out) await writeFile(opts.out, scoresCsv(result));
+        const bands = { low: 0, medium: 0, high: 0, critical: 0 };
+        for (const c of result.customers) bands[c.band]++;
+        process.stdout.write(
+          `scored ${result.customers.length} customer(s) as of ${new Date(when * 1000).toISOString()} (${isoDay(when)}) with ${result.modelName} ${result.modelVersion}: ` +
+            `${bands.critical} critical, ${bands.high} high, ${bands.medium} medium, ${bands.low} low` +
+            `${opts.out ? `; written to ${opts.out}` : ''}\n`,
+        );
+      });
+    });
+}

@@ -1,0 +1,177 @@
+import { isAbsolute, join } from 'node:path';
+import type { Database } from '../../db/client.js';
+import { errorMessage } from '../../lib/errors.js';
+import { isoDay } from '../../lib/clock.js';
+import { logger } from '../../lib/logger.js';
+import { buildTrainingSet, type Snapshot, type TrainingSet, type TrainingSetOptions } from '../../ml/dataset.js';
+import { featureSet } from '../../ml/features.js';
+import { DEFAULT_HORIZON_DAYS } from '../../ml/labels.js';
+import { evaluationMetrics, type EvaluationMetrics } from '../../ml/metrics.js';
+import { decidePromotion, trainCandidate, type CandidateResult, type ModelOptions, type PromotionDecision } from '../../ml/model.js';
+import { scoreMatrix } from '../../ml/predict.js';
+import {
+  championVersion,
+  DEFAULT_MODEL_NAME,
+  finishTrainingRun,
+  loadModelFiles,
+  promote,
+  saveCandidate,
+  startTrainingRun,
+} from '../../ml/registry.js';
+
+/**
+ * Trains a churn model from the account's own history: labelled monthly snapshots up to `asOf`,
+ * split by time; the MLP and its logistic baseline are trained on the same splits; the candidate
+ * is saved and registered, and promoted only if it beats the baseline and the current champion on
+ * the same held-out (newest) snapshots. Every attempt is recorded in training_runs.
+ */
+
+export interface TrainChurnModelInput extends Omit<TrainingSetOptions, 'onSnapshot'> {
+  modelDir: string;
+  seed?: number;
+  modelName?: string;
+  /** who asked: cli | api | schedule | demo */
+  trigger?: string;
+  /** time of the run (model version id, metadata); an argument, never read from the clock here */
+  now: Date;
+  modelOptions?: Partial<ModelOptions>;
+  /** writes the evaluation report; returns its path */
+  writeReport?: (report: TrainingReportInput) => Promise<string | undefined>;
+  onProgress?: (stage: 'snapshots' | 'training', done: number, total: number) => void;
+}
+
+export interface TrainingReportInput {
+  candidate: CandidateResult;
+  trainingSet: TrainingSet;
+  championMetrics?: EvaluationMetrics;
+  decision: PromotionDecision;
+  version: string;
+  modelDir: string;
+}
+
+export interface TrainChurnModelResult {
+  runId: string;
+  modelName: string;
+  version: string;
+  promoted: boolean;
+  decision: PromotionDecision;
+  metrics: EvaluationMetrics;
+  baselineMetrics: EvaluationMetrics;
+  championVersion: string | null;
+  championMetrics?: EvaluationMetrics;
+  reportPath?: string;
+  data: TrainingDataSummary;
+}
+
+export interface TrainingDataSummary {
+  snapshots: number;
+  from: string | null;
+  to: string | null;
+  horizonDays: number;
+  rows: Record<'train' | 'valid' | 'calib' | 'test', number>;
+  positives: Record<'train' | 'valid' | 'calib' | 'test', number>;
+  testMonths: string[];
+}
+
+const sum = (s: Snapshot[], f: (x: Snapshot) => number) => s.reduce((a, x) => a + f(x), 0);
+
+export function summariseTrainingSet(t: TrainingSet): TrainingDataSummary {
+  const parts = ['train', 'valid', 'calib', 'test'] as const;
+  return {
+    snapshots: t.snapshots.length,
+    from: t.snapshots.length ? isoDay(t.snapshots[0]!.asOf) : null,
+    to: t.snapshots.length ? isoDay(t.snapshots[t.snapshots.length - 1]!.asOf) : null,
+    horizonDays: t.horizonDays,
+    rows: Object.fromEntries(parts.map((p) => [p, sum(t.split[p], (s) => s.x.rows)])) as TrainingDataSummary['rows'],
+    positives: Object.fromEntries(parts.map((p) => [p, sum(t.split[p], (s) => s.positives)])) as TrainingDataSummary['positives'],
+    testMonths: t.split.test.map((s) => isoDay(s.asOf)),
+  };
+}
+
+/** The current champion's metrics on this run's held-out rows, when it can read these features. */
+async function championOnTest(database: Database, modelDir: string, name: string, test: TrainingSet['test']): Promise<{ version: string | null; metrics?: EvaluationMetrics }> {
+  const row = await championVersion(database.db, name);
+  if (!row) return { version: null };
+  try {
+    const dir = isAbsolute(row.path) ? row.path : join(modelDir, row.path);
+    const champion = await loadModelFiles(dir, featureSet());
+    try {
+      return { version: row.version, metrics: evaluationMetrics(test.y, scoreMatrix(champion, test.x), test.churnType) };
+    } finally {
+      champion.network.dispose();
+    }
+  } catch (err) {
+    // A champion on another feature version cannot be compared on these rows; the new one is judged against the baseline.
+    logger.warn({ model: name, champion: row.version, err: errorMessage(err) }, 'champion cannot score the new feature set; comparing against the baseline only');
+    return { version: row.version };
+  }
+}
+
+export async function trainChurnModel(database: Database, input: TrainChurnModelInput): Promise<TrainChurnModelResult> {
+  const name = input.modelName ?? DEFAULT_MODEL_NAME;
+  const horizonDays = input.horizonDays ?? DEFAULT_HORIZON_DAYS;
+  const seed = input.seed ?? 7;
+  const run = await startTrainingRun(database.db, {
+    modelName: name,
+    trigger: input.trigger ?? 'cli',
+    params: { asOf: input.asOf ?? null, horizonDays, seed, accounts: input.accounts ?? null, maxSnapshots: input.maxSnapshots ?? null },
+    now: input.now,
+  });
+  try {
+    const trainingSet = await buildTrainingSet(database, {
+      ...input,
+      horizonDays,
+      onSnapshot: (_s, i, total) => input.onProgress?.('snapshots', i, total),
+    });
+    const data = summariseTrainingSet(trainingSet);
+    logger.info({ run: run.id, ...data }, 'training data built');
+    const maxEpochs = input.modelOptions?.maxEpochs ?? 60;
+    const candidate = await trainCandidate({
+      train: trainingSet.train,
+      valid: trainingSet.valid,
+      calib: trainingSet.calib,
+      test: trainingSet.test,
+      featureSet: trainingSet.featureSet,
+      seed,
+      now: input.now,
+      options: input.modelOptions,
+      horizonDays,
+      trainingWindow: { from: data.from ?? '', to: data.to ?? '' },
+      onEpoch: (e) => input.onProgress?.('training', e.epoch, maxEpochs),
+    });
+    const champion = await championOnTest(database, input.modelDir, name, trainingSet.test);
+    const decision = decidePromotion(candidate.metrics, candidate.baselineMetrics, champion.metrics);
+    const saved = await saveCandidate(database.db, { modelDir: input.modelDir, name, model: candidate.model, now: input.now });
+    const reportPath = input.writeReport
+      ? await input.writeReport({ candidate, trainingSet, championMetrics: champion.metrics, decision, version: saved.version, modelDir: input.modelDir })
+      : undefined;
+    if (decision.promote) await promote(database.db, name, saved.version, input.now);
+    const metrics = { model: candidate.metrics, baseline: candidate.baselineMetrics, champion: champion.metrics ?? null, data };
+    await finishTrainingRun(database.db, run.id, {
+      status: 'succeeded',
+      now: input.now,
+      modelVersion: saved.version,
+      metrics,
+      decision: { ...decision, champion: champion.version },
+      reportPath,
+    });
+    candidate.baseline.network.dispose();
+    candidate.model.network.dispose();
+    return {
+      runId: run.id,
+      modelName: name,
+      version: saved.version,
+      promoted: decision.promote,
+      decision,
+      metrics: candidate.metrics,
+      baselineMetrics: candidate.baselineMetrics,
+      championVersion: champion.version,
+      championMetrics: champion.metrics,
+      reportPath,
+      data,
+    };
+  } catch (err) {
+    await finishTrainingRun(database.db, run.id, { status: 'failed', now: input.now, error: errorMessage(err) }).catch(() => {});
+    throw err;
+  }
+}
