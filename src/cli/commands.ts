@@ -4,6 +4,7 @@ import { registerIngest } from './ingest.js';
 import { registerTrain } from './train.js';
 import { registerScore } from './score.js';
 import { registerServe } from './serve.js';
+import { registerStripeSandbox } from './stripe-sandbox.js';
 import { registerDoctor } from './doctor.js';
 
 /** Each command lives in its own file under src/cli/ and registers itself here. */
@@ -13,5 +14,6 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerScore(program);
   registerServe(program);
+  registerStripeSandbox(program);
   registerDoctor(program);
 }

@@ -39,6 +39,8 @@ export type ItemFilter<T> = (item: T, direction: Direction) => Verdict;
  * `around(cursor)` gives the nearest slots strictly older and strictly newer than the cursor object.
  */
 export interface Sequence<T> {
+  /** The first slot that can hold an item (older slots were dropped). */
+  readonly first: number;
   readonly length: number;
   at(slot: number): T | undefined;
   around(cursorId: string): { older: number; newer: number } | undefined;
@@ -57,7 +59,7 @@ function lowerBound(sorted: readonly number[], value: number): number {
 
 /** Objects of one type, optionally only those under one parent (`customer:cus_…`). */
 export function objectSequence(index: TypeIndex | undefined, parentKey?: string): Sequence<StripeObject> {
-  if (!index) return { length: 0, at: () => undefined, around: () => undefined };
+  if (!index) return { first: 0, length: 0, at: () => undefined, around: () => undefined };
   const positionOf = (id: string): number | undefined => index.records.get(id)?.position;
   const objectAt = (position: number): StripeObject | undefined => {
     const record = index.records.get(index.order[position]!);
@@ -65,6 +67,7 @@ export function objectSequence(index: TypeIndex | undefined, parentKey?: string)
   };
   if (parentKey === undefined) {
     return {
+      first: 0,
       length: index.order.length,
       at: objectAt,
       around(cursorId) {
@@ -75,6 +78,7 @@ export function objectSequence(index: TypeIndex | undefined, parentKey?: string)
   }
   const positions = index.byParent.get(parentKey) ?? [];
   return {
+    first: 0,
     length: positions.length,
     at: (slot) => objectAt(positions[slot]!),
     around(cursorId) {
@@ -88,12 +92,14 @@ export function objectSequence(index: TypeIndex | undefined, parentKey?: string)
 
 /** Positions into a flat array (events), all of it or an ascending subset (one event type). */
 export function arraySequence<T extends { id: string }>(
-  items: readonly T[],
+  items: readonly (T | undefined)[],
   positionOf: (id: string) => number | undefined,
   subset?: readonly number[],
+  floor = 0,
 ): Sequence<T> {
   if (!subset) {
     return {
+      first: floor,
       length: items.length,
       at: (slot) => items[slot],
       around(cursorId) {
@@ -103,6 +109,7 @@ export function arraySequence<T extends { id: string }>(
     };
   }
   return {
+    first: lowerBound(subset, floor),
     length: subset.length,
     at: (slot) => items[subset[slot]!],
     around(cursorId) {
@@ -147,7 +154,7 @@ export function paginate<T extends { id: string }>(
   const step = direction === 'down' ? -1 : 1;
   const data: T[] = [];
   let hasMore = false;
-  for (let slot = start; slot >= 0 && slot < sequence.length; slot += step) {
+  for (let slot = start; slot >= sequence.first && slot < sequence.length; slot += step) {
     const item = sequence.at(slot);
     if (item === undefined) continue;
     const verdict = filter(item, direction);

@@ -47,7 +47,9 @@ function bearerKey(authorization: string | undefined): string | null {
 }
 
 function redactKey(key: string): string {
-  return key.length <= 8 ? '****' : `${key.slice(0, 8)}${'*'.repeat(Math.max(4, key.length - 12))}${key.slice(-4)}`;
+  // Stripe shows the mode prefix and the last four characters; short keys show only the prefix.
+  const prefix = key.match(/^(sk|rk|pk)_(test|live)_/)?.[0] ?? '';
+  return key.length < prefix.length + 12 ? `${prefix}****` : `${prefix}${'*'.repeat(key.length - prefix.length - 4)}${key.slice(-4)}`;
 }
 
 /** The configured secret key in `Authorization: Bearer …`; a wrong or missing key is a 401. */

@@ -33,7 +33,9 @@ export interface TypeIndex {
 }
 
 export interface AccountEvents {
-  readonly list: Stripe.Event[];
+  /** Events in recording order; entries before `floor` were dropped by the retention window. */
+  readonly list: (Stripe.Event | undefined)[];
+  floor: number;
   readonly positions: Map<string, number>;
   readonly byType: Map<string, number[]>;
   /** True while every event so far was recorded with `created` not before its predecessor. */
@@ -81,10 +83,16 @@ export class SandboxStore {
   readonly apiVersion: string;
   private readonly state = new Map<string, AccountState>();
   private readonly listeners = new Set<EventListener>();
+  private readonly eventRetentionSeconds: number | null;
 
-  constructor(options: { now?: number; apiVersion?: string } = {}) {
+  /**
+   * `eventRetentionDays`: keep events only this long (Stripe lists the last 30 days); unset = keep all.
+   * Objects are always kept.
+   */
+  constructor(options: { now?: number; apiVersion?: string; eventRetentionDays?: number } = {}) {
     this.clock = options.now ?? systemNow();
     this.apiVersion = options.apiVersion ?? PINNED_API_VERSION;
+    this.eventRetentionSeconds = options.eventRetentionDays ? options.eventRetentionDays * 86_400 : null;
     this.account(undefined);
   }
 
@@ -125,7 +133,7 @@ export class SandboxStore {
       this.put(state, object, DELETING_EVENTS.has(event.type) || object.deleted === true);
     }
     const events = state.events;
-    const last = events.list[events.list.length - 1];
+    const last = events.list.length > events.floor ? events.list[events.list.length - 1] : undefined;
     if (last && event.created < last.created) events.sortedByCreated = false;
     const position = events.list.length;
     events.list.push(event);
@@ -133,6 +141,7 @@ export class SandboxStore {
     let ofType = events.byType.get(event.type);
     if (!ofType) events.byType.set(event.type, (ofType = []));
     ofType.push(position);
+    if (this.eventRetentionSeconds !== null) this.dropExpiredEvents(events);
     for (const listener of this.listeners) listener(event);
   }
 
@@ -203,7 +212,8 @@ export class SandboxStore {
   }
 
   listEvents(account: string | undefined): Stripe.Event[] {
-    return [...(this.state.get(account ?? PLATFORM)?.events.list ?? [])];
+    const events = this.state.get(account ?? PLATFORM)?.events;
+    return events ? events.list.slice(events.floor).filter((e): e is Stripe.Event => e !== undefined) : [];
   }
 
   /** The raw indexes, for the paginated list endpoints (O(page), never a copy of everything). */
@@ -215,13 +225,24 @@ export class SandboxStore {
     return this.state.get(account ?? PLATFORM)?.events;
   }
 
+  private dropExpiredEvents(events: AccountEvents): void {
+    const cutoff = this.clock - this.eventRetentionSeconds!;
+    while (events.floor < events.list.length) {
+      const oldest = events.list[events.floor]!;
+      if (oldest.created >= cutoff) break;
+      events.positions.delete(oldest.id);
+      events.list[events.floor] = undefined;
+      events.floor++;
+    }
+  }
+
   private account(account: string | undefined): AccountState {
     const key = account ?? PLATFORM;
     let state = this.state.get(key);
     if (!state) {
       state = {
         types: new Map(),
-        events: { list: [], positions: new Map(), byType: new Map(), sortedByCreated: true },
+        events: { list: [], floor: 0, positions: new Map(), byType: new Map(), sortedByCreated: true },
       };
       this.state.set(key, state);
     }

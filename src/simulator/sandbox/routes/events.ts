@@ -35,7 +35,7 @@ export function eventRoutes(): Hono<SandboxEnv> {
     const list = index?.list ?? [];
     const positionOf = (id: string) => index?.positions.get(id);
     const exactType = type !== undefined && !type.includes('*');
-    const sequence = arraySequence(list, positionOf, exactType ? (index?.byType.get(type) ?? []) : undefined);
+    const sequence = arraySequence(list, positionOf, exactType ? (index?.byType.get(type) ?? []) : undefined, index?.floor ?? 0);
     const matchers = (types ?? (type !== undefined && !exactType ? [type] : [])).map(typeMatcher);
     const sorted = index?.sortedByCreated ?? true;
     const filter: ItemFilter<Stripe.Event> = (event, direction) => {
