@@ -5,6 +5,8 @@ import type { Env } from './env.js';
 import type { UnixSeconds } from './lib/clock.js';
 import { errorResponse, handleError } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { inngestRoutes } from './routes/inngest.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 /** Everything a handler may use, handed in once so tests build the app with their own parts. */
@@ -34,7 +36,9 @@ export function createApp(deps: AppDeps, mount?: (app: Hono<AppEnv>) => void): H
   app.onError(handleError);
   app.notFound((c) => errorResponse(c, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`));
   app.route('/', healthRoutes());
+  app.route('/', metricsRoutes());
   app.route('/webhooks', webhookRoutes());
+  app.route('/api/inngest', inngestRoutes());
   mount?.(app);
   return app;
 }

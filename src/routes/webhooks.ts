@@ -4,6 +4,7 @@ import type { AppEnv } from '../app.js';
 import { webhookSecrets } from '../env.js';
 import { ChurnError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
+import { webhookDeliveries, webhookLatency } from '../lib/metrics.js';
 import { receiveStripeWebhook } from '../services/events/receive-webhook.js';
 import { errorResponse } from './errors.js';
 
@@ -23,6 +24,7 @@ export function webhookRoutes() {
     async (c) => {
       const deps = c.get('deps');
       const raw = await c.req.text();
+      const stopTimer = webhookLatency.startTimer();
       try {
         const result = await receiveStripeWebhook(deps.database, {
           rawBody: raw,
@@ -31,9 +33,12 @@ export function webhookRoutes() {
           now: deps.now(),
         });
         if (!result.duplicate) deps.onEventsStored?.();
+        webhookDeliveries.inc({ outcome: result.duplicate ? 'duplicate' : 'stored' });
+        stopTimer();
         return c.json({ received: true, id: result.id, duplicate: result.duplicate });
       } catch (err) {
         if (err instanceof ChurnError) {
+          webhookDeliveries.inc({ outcome: err.code });
           if (err.code === 'UNAVAILABLE') logger.warn({ requestId: c.get('requestId') }, err.message);
           return errorResponse(c, err.code, err.message);
         }

@@ -135,3 +135,24 @@ it('answers 503 when the database is down, so Stripe retries the delivery', asyn
     await down.close();
   }
 });
+
+describeEachDb('GET /metrics', (kind) => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+  });
+  afterAll(async () => database?.close());
+
+  it('exposes webhook outcomes and backlogs in Prometheus format', async () => {
+    const { app } = testApp(database);
+    await app.request('/webhooks/stripe', signedWebhook(JSON.stringify(stripeEvent('customer.created', customerObject('cus_m'), { created: NOW }))));
+    await app.request('/webhooks/stripe', { method: 'POST', body: '{}' });
+    const res = await app.request('/metrics');
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/churn_webhook_deliveries_total\{outcome="stored"\} [1-9]/);
+    expect(text).toMatch(/churn_webhook_deliveries_total\{outcome="INVALID_SIGNATURE"\} [1-9]/);
+    expect(text).toMatch(/churn_backlog\{queue="unprojected_events"\} 1/);
+    expect(text).toMatch(/churn_backlog\{queue="outbox_pending"\} 1/);
+  });
+});

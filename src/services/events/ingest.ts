@@ -2,6 +2,7 @@ import { and, asc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Database, DbOrTx } from '../../db/client.js';
 import { stripeEvents } from '../../db/schema/index.js';
 import { errorMessage } from '../../lib/errors.js';
+import { eventsProjected } from '../../lib/metrics.js';
 import { PROJECTION_TABLES, projectEvents } from '../projections/apply.js';
 import type { StripeEventEnvelope } from './parse.js';
 import { storeEvents, type EventSource } from './store.js';
@@ -69,6 +70,7 @@ export async function projectPendingEvents(database: Database, options: { limit?
     try {
       await tx.transaction(async (sp) => projectEvents(sp, events));
       await tx.update(stripeEvents).set({ processedAt: sql`now()`, processingError: null }).where(inArray(stripeEvents.id, rows.map((r) => r.id)));
+      eventsProjected.inc(rows.length);
     } catch {
       // Find the culprit(s) one by one so good events still project.
       for (const event of events) {
