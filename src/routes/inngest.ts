@@ -1,0 +1,42 @@
+import { Hono, type Context } from 'hono';
+import type { Inngest } from 'inngest';
+import { serve } from 'inngest/hono';
+import type { AppDeps, AppEnv } from '../app.js';
+import { inngest } from '../inngest/client.js';
+import type { InngestDeps } from '../inngest/deps.js';
+import { createInngestFunctions } from '../inngest/index.js';
+import { createStripeClient } from '../stripe/client.js';
+
+type ServeHandler = (c: Context) => Promise<Response>;
+
+/** The functions' dependencies from the app's: the same database and clock, Stripe when configured. */
+export function inngestDepsFromApp(deps: AppDeps, client: Inngest = inngest): InngestDeps {
+  const env = deps.env;
+  return {
+    database: deps.database,
+    now: deps.now,
+    client,
+    stripe: env.STRIPE_SECRET_KEY ? createStripeClient({ secretKey: env.STRIPE_SECRET_KEY, apiBase: env.STRIPE_API_BASE }) : undefined,
+  };
+}
+
+/**
+ * GET|POST|PUT /api/inngest: the Inngest serve handler (GET introspection, PUT registration,
+ * POST function calls, signed with INNGEST_SIGNING_KEY outside dev mode). The functions are
+ * bound to the app's deps on the first request, once per app.
+ */
+export function inngestRoutes(options: { client?: Inngest } = {}) {
+  const client = options.client ?? inngest;
+  const handlers = new WeakMap<AppDeps, ServeHandler>();
+  const handlerFor = (deps: AppDeps): ServeHandler => {
+    let handler = handlers.get(deps);
+    if (!handler) {
+      handler = serve({ client, functions: createInngestFunctions(inngestDepsFromApp(deps, client)) });
+      handlers.set(deps, handler);
+    }
+    return handler;
+  };
+  const routes = new Hono<AppEnv>();
+  routes.on(['GET', 'POST', 'PUT'], '/', (c) => handlerFor(c.get('deps'))(c));
+  return routes;
+}
