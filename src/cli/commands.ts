@@ -6,6 +6,7 @@ import { registerScore } from './score.js';
 import { registerServe } from './serve.js';
 import { registerStripeSandbox } from './stripe-sandbox.js';
 import { registerDoctor } from './doctor.js';
+import { registerSimulate } from './simulate.js';
 
 /** Each command lives in its own file under src/cli/ and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerServe(program);
   registerStripeSandbox(program);
   registerDoctor(program);
+  registerSimulate(program);
 }

@@ -6,39 +6,53 @@ import { systemNow } from '../../lib/clock.js';
 import { errorMessage } from '../../lib/errors.js';
 
 /**
- * A JSONL file written through one buffered stream: lines are batched into ~256 KiB chunks and
- * the writer waits for 'drain' whenever the stream says its buffer is full (backpressure), so
- * memory stays bounded however many events pass through.
+ * A JSONL file written through one stream: lines are copied into 1 MiB chunks and the writer
+ * waits for 'drain' whenever the stream says its buffer is full (backpressure), so memory stays
+ * bounded however many events pass through.
  */
 class JsonlWriter {
   private readonly stream: WriteStream;
-  private pending: string[] = [];
-  private pendingBytes = 0;
+  private chunk = Buffer.allocUnsafe(CHUNK);
+  private used = 0;
   private failure: Error | null = null;
   bytes = 0;
   lines = 0;
 
   constructor(path: string) {
-    this.stream = createWriteStream(path, { highWaterMark: 1 << 20 });
+    this.stream = createWriteStream(path, { highWaterMark: 4 * CHUNK });
     this.stream.on('error', (err) => (this.failure = err));
   }
 
   writeLine(line: string): void | Promise<void> {
-    if (this.failure) throw this.failure;
-    this.pending.push(line);
-    this.pendingBytes += line.length + 1;
-    this.lines++;
-    if (this.pendingBytes < 256 * 1024) return;
-    return this.flushChunk();
+    return this.writeBytes(Buffer.from(line, 'utf8'));
   }
 
-  private flushChunk(): void | Promise<void> {
-    if (this.pending.length === 0) return;
-    const chunk = this.pending.join('\n') + '\n';
-    this.bytes += Buffer.byteLength(chunk);
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (this.stream.write(chunk)) return;
+  writeBytes(line: Uint8Array): void | Promise<void> {
+    if (this.failure) throw this.failure;
+    this.lines++;
+    if (this.used + line.length + 1 > this.chunk.length) {
+      const pending = this.flushChunk(line.length + 1);
+      if (pending) return pending.then(() => this.append(line));
+    }
+    this.append(line);
+  }
+
+  private append(line: Uint8Array): void {
+    this.chunk.set(line, this.used);
+    this.used += line.length;
+    this.chunk[this.used++] = 0x0a;
+  }
+
+  private flushChunk(nextLine = 0): void | Promise<void> {
+    if (this.used === 0) {
+      if (nextLine > this.chunk.length) this.chunk = Buffer.allocUnsafe(nextLine);
+      return;
+    }
+    const full = this.chunk.subarray(0, this.used);
+    this.bytes += this.used;
+    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK, nextLine));
+    this.used = 0;
+    if (this.stream.write(full)) return;
     return new Promise((resolve, reject) => {
       const onDrain = () => {
         this.stream.off('error', onError);
@@ -62,6 +76,8 @@ class JsonlWriter {
   }
 }
 
+const CHUNK = 1 << 20;
+
 export interface FileEventSink extends EventSink {
   close(): Promise<void>;
   readonly bytes: number;
@@ -73,7 +89,7 @@ export function createJsonlEventSink(path: string): FileEventSink {
   const writer = new JsonlWriter(path);
   return {
     write: (event) => writer.writeLine(JSON.stringify(event)),
-    writeSerialized: (json) => writer.writeLine(json),
+    writeSerialized: (json) => writer.writeBytes(json),
     close: () => writer.close(),
     get bytes() {
       return writer.bytes;
