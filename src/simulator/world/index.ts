@@ -6,7 +6,7 @@ import { DAY } from '../../lib/clock.js';
 import { World, type EventSink, type MonthStats, type TruthSink, type WorldOptions } from './world.js';
 
 export { World, addMonths, DEFAULT_START } from './world.js';
-export type { WorldOptions, EventSink, TruthSink, ActionLookup, ActionState, MonthStats } from './world.js';
+export type { WorldOptions, EventSink, TruthSink, ActionLookup, ActionState, MonthStats, CustomerOutcome } from './world.js';
 export type { TruthRecord } from './hazard.js';
 export { PINNED_API_VERSION, LEGACY_API_VERSION, isLegacyVersion } from './shapes.js';
 export { createJsonlEventSink, createJsonlTruthSink, createWebhookSink } from './sinks.js';

@@ -38,7 +38,7 @@ import {
   type InvoiceFacts,
   type StripeEventShape,
 } from './shapes.js';
-import { CustomerState, ResponseType, SubStatus } from './state.js';
+import { CustomerState, RESPONSE_TYPE_NAMES, ResponseType, SubStatus, type ResponseTypeName } from './state.js';
 
 export interface WorldOptions {
   customers: number;
@@ -166,6 +166,16 @@ interface Counters {
   signups: number;
   voluntary: number;
   involuntary: number;
+}
+
+export interface CustomerOutcome {
+  account: string | null;
+  customer: string;
+  subscription: string;
+  responseType: ResponseTypeName;
+  /** when the customer churned (asked to cancel, or retries were exhausted); null if not */
+  churnedAt: number | null;
+  churnKind: 'voluntary' | 'involuntary' | null;
 }
 
 export interface MonthStats {
@@ -302,10 +312,18 @@ export class World {
     }
   }
 
-  /** Churn time (unix seconds, 0 = not churned) and kind (1 voluntary, 2 involuntary) of a customer. */
-  outcomeOf(customerId: string): { churnedAt: number; kind: number } | undefined {
-    const c = this.customers.find((x) => x.id === customerId);
-    return c ? { churnedAt: c.churnedAt, kind: c.churnKind } : undefined;
+  /** What happened to every customer so far, with the hidden response type (for judging uplift). */
+  outcomes(): CustomerOutcome[] {
+    return this.customers
+      .filter((c) => c.subId !== '')
+      .map((c) => ({
+        account: this.accountIds[c.account]!,
+        customer: c.id,
+        subscription: c.subId,
+        responseType: RESPONSE_TYPE_NAMES[c.response],
+        churnedAt: c.churnedAt || null,
+        churnKind: c.churnKind === 1 ? 'voluntary' : c.churnKind === 2 ? 'involuntary' : null,
+      }));
   }
 
   /** Churn times of all customers by index (for evaluating truth without keeping events). */
