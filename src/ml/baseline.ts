@@ -10,6 +10,8 @@ export const BASELINE_OPTIONS: Partial<ModelOptions> = {
   dropout: 0,
   l2: 1e-4,
   learningRate: 1e-2,
+  // one layer: per-batch overhead dominates, so fewer, larger batches
+  batchSize: 2048,
   maxEpochs: 30,
   patience: 3,
 };

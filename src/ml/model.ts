@@ -30,7 +30,7 @@ export const MLP_DEFAULTS: ModelOptions = {
   dropout: 0.1,
   l2: 1e-4,
   learningRate: 3e-3,
-  batchSize: 512,
+  batchSize: 1024,
   maxEpochs: 40,
   patience: 4,
   classWeighting: true,
