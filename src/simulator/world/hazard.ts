@@ -131,8 +131,9 @@ function within(at: number, asOf: number, window: number): boolean {
   return at > 0 && at <= asOf && asOf - at <= window;
 }
 
+/** In the sign-up trial (a trial extension granted later is a treatment, not a new trial). */
 export function isTrialing(state: CustomerState, asOf: number): boolean {
-  return (state.trialEnd > asOf && state.status === SubStatus.Trialing) || state.actionTrialEnd > asOf;
+  return state.trialEnd > asOf && state.status === SubStatus.Trialing;
 }
 
 export function isPaused(state: CustomerState, asOf: number): boolean {
