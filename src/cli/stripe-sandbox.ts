@@ -21,17 +21,27 @@ interface SandboxCliOptions {
   quiet?: boolean;
 }
 
+const KEEP_ALL_EVENTS_UP_TO = 20_000;
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
 /** What a person needs to point any Stripe client at the sandbox. */
-export function startBanner(info: { url: string; apiKey: string; accounts: string[]; customers: number; webhooks: { url: string; secret: string }[] }): string {
+export function startBanner(info: {
+  url: string;
+  apiKey: string;
+  accounts: string[];
+  customers: number;
+  eventRetentionDays: number;
+  webhooks: { url: string; secret: string }[];
+}): string {
   const lines = [
     `Stripe-compatible sandbox listening on ${info.url}`,
     `  API key:   ${info.apiKey}`,
     `  customers: ${info.customers}${info.accounts.length > 0 ? ` across connected accounts ${info.accounts.join(', ')}` : ''}`,
   ];
+  lines.push(`  events:    ${info.eventRetentionDays > 0 ? `the last ${info.eventRetentionDays} simulated days (as Stripe lists them)` : 'all kept'}`);
   for (const webhook of info.webhooks) lines.push(`  webhooks → ${webhook.url} (signing secret ${webhook.secret})`);
   const account = info.accounts[0];
   lines.push(
@@ -64,7 +74,7 @@ export function registerStripeSandbox(program: Command): void {
     .option('--api-key <key>', `secret key clients must send (default ${DEFAULT_SANDBOX_API_KEY})`)
     .option('--webhook-url <url>', 'deliver signed events to this URL (repeatable)', collect)
     .option('--webhook-secret <whsec>', 'signing secret for --webhook-url (default: STRIPE_WEBHOOK_SECRET, else a new one)')
-    .option('--event-retention-days <d>', 'keep events this many simulated days, as Stripe keeps 30 (0 = keep all)', '0')
+    .option('--event-retention-days <d>', `keep events this many simulated days, as Stripe lists 30 (0 = keep all; default: all up to ${KEEP_ALL_EVENTS_UP_TO} customers, else 30)`)
     .option('--quiet', 'no progress output')
     .action(async (opts: SandboxCliOptions) => {
       const port = intOption('port', opts.port, 12111);
@@ -73,7 +83,8 @@ export function registerStripeSandbox(program: Command): void {
       const seed = intOption('seed', opts.seed, 1);
       const months = intOption('months', opts.months, 12);
       const accounts = intOption('accounts', opts.accounts, 0);
-      const retention = intOption('event-retention-days', opts.eventRetentionDays, 0);
+      // Every event of a large world does not fit in memory (~70 KB per customer-year); Stripe itself lists 30 days.
+      const retention = intOption('event-retention-days', opts.eventRetentionDays, customers > KEEP_ALL_EVENTS_UP_TO ? 30 : 0);
       const apiKey = opts.apiKey ?? DEFAULT_SANDBOX_API_KEY;
       if (!/^(sk|rk)_test_/.test(apiKey)) throw new UsageError('--api-key must be a test key (sk_test_… or rk_test_…): the sandbox is test mode');
       if (customers > 0 && months < 1) throw new UsageError('--months must be at least 1');
@@ -100,6 +111,7 @@ export function registerStripeSandbox(program: Command): void {
           apiKey,
           accounts: store.accounts().filter((a) => a.startsWith('acct_')),
           customers,
+          eventRetentionDays: retention,
           webhooks: webhookUrls.map((url) => ({ url, secret: secret! })),
         }),
       );
