@@ -7,6 +7,9 @@ import { registerServe } from './serve.js';
 import { registerStripeSandbox } from './stripe-sandbox.js';
 import { registerDoctor } from './doctor.js';
 import { registerSimulate } from './simulate.js';
+import { registerBackfill } from './backfill.js';
+import { registerReconcile } from './reconcile.js';
+import { registerRelay } from './relay.js';
 
 /** Each command lives in its own file under src/cli/ and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -18,4 +21,7 @@ export function registerCommands(program: Command): void {
   registerStripeSandbox(program);
   registerDoctor(program);
   registerSimulate(program);
+  registerBackfill(program);
+  registerReconcile(program);
+  registerRelay(program);
 }

@@ -5,7 +5,7 @@ import { stripeEvents } from '../../db/schema/index.js';
 import { DAY, type UnixSeconds } from '../../lib/clock.js';
 import { ingestEvents } from '../events/ingest.js';
 import { PLATFORM_ACCOUNT, asStripeEvent, type StripeEventEnvelope } from '../events/parse.js';
-import { SYNTHETIC_EVENT_PREFIX } from './synthetic.js';
+import { SYNTHETIC_EVENT_PREFIX, wireJson } from './synthetic.js';
 
 export interface ReconcileOptions {
   database: Database;
@@ -71,7 +71,7 @@ export async function reconcileStripeEvents(options: ReconcileOptions): Promise<
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
       seen += 1;
       if (seen % 100 === 0) options.onProgress?.(seen);
-      const envelope = asStripeEvent(event);
+      const envelope = asStripeEvent(wireJson(event));
       // A connected account's events carry `account`; make sure they are stored under it even
       // if an API (or a proxy in between) leaves it out.
       yield options.stripeAccount && !envelope.account ? { ...envelope, account: options.stripeAccount } : envelope;

@@ -19,6 +19,15 @@ function canonicalJson(value: unknown): string {
   return `{${entries.join(',')}}`;
 }
 
+/**
+ * The object as the API sent it. The SDK turns `*_decimal` fields into Decimal instances (with
+ * a bigint inside); their toJSON gives back Stripe's decimal string, so one JSON round trip
+ * restores the wire shape that webhooks carry and the projector reads.
+ */
+export function wireJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
 export function objectHash(object: unknown): string {
   return createHash('sha256').update(canonicalJson(object)).digest('hex').slice(0, 16);
 }
@@ -65,6 +74,7 @@ export function syntheticSnapshotEvent(
   object: Record<string, unknown> & { id: string },
   options: { account?: string; fetchedAt: UnixSeconds; apiVersion?: string | null },
 ): StripeEventEnvelope {
+  object = wireJson(object);
   return {
     id: `${SYNTHETIC_EVENT_PREFIX}${object.id}_${objectHash(object)}`,
     object: 'event',

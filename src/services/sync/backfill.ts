@@ -1,0 +1,236 @@
+import { and, asc, eq, like, sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import type { Database } from '../../db/client.js';
+import { customers, syncCursors } from '../../db/schema/index.js';
+import { DAY, type UnixSeconds } from '../../lib/clock.js';
+import { ingestEvents } from '../events/ingest.js';
+import { PLATFORM_ACCOUNT, asStripeEvent, type StripeEventEnvelope } from '../events/parse.js';
+import { syntheticSnapshotEvent, wireJson, type SyncedObjectKind } from './synthetic.js';
+
+/** What backfill copies, in this order; each has its own resumable cursor. */
+export const BACKFILL_RESOURCES = ['customers', 'subscriptions', 'invoices', 'payment_methods', 'events'] as const;
+export type BackfillResource = (typeof BACKFILL_RESOURCES)[number];
+
+export interface BackfillOptions {
+  database: Database;
+  stripe: Stripe;
+  /** connected account (acct_…): passed as `stripeAccount` on every call, stored under it */
+  stripeAccount?: string;
+  /** how many days of events to copy (Stripe keeps 30) */
+  days?: number;
+  /**
+   * The fetch clock, on the same clock as the account's events (wall clock for Stripe, the
+   * sandbox's simulated clock for the local API): synthetic snapshots are dated with it.
+   */
+  now: () => UnixSeconds;
+  /** forget stored cursors and copy everything again (unchanged objects still store nothing) */
+  restart?: boolean;
+  /** stops after the page in flight; the cursor keeps what was done */
+  signal?: AbortSignal;
+  /** items per stored page (≤ 100, Stripe's page limit) */
+  pageSize?: number;
+  resources?: readonly BackfillResource[];
+  onProgress?: (resource: BackfillResource, itemsInPage: number) => void;
+  onResourceStart?: (resource: BackfillResource, state: { resumingAfter: string | null }) => void;
+}
+
+export interface ResourceSummary {
+  /** already complete from an earlier run (and not --restart) */
+  skipped: boolean;
+  /** the cursor this run continued after, if it resumed */
+  resumedAfter: string | null;
+  seen: number;
+  stored: number;
+  duplicates: number;
+}
+
+export interface BackfillSummary {
+  account: string;
+  resources: Partial<Record<BackfillResource, ResourceSummary>>;
+}
+
+export class BackfillInterrupted extends Error {
+  constructor(readonly resource: BackfillResource, readonly cursor: string | null) {
+    super(`backfill interrupted during ${resource}${cursor ? ` after ${cursor}` : ''}; run it again to resume`);
+    this.name = 'BackfillInterrupted';
+  }
+}
+
+const cursorKey = (resource: BackfillResource) => `backfill:${resource}`;
+
+interface CursorState {
+  cursor: string | null;
+  completedAt: Date | null;
+  itemsSeen: number;
+}
+
+async function readCursor(database: Database, account: string, resource: BackfillResource): Promise<CursorState | null> {
+  const rows = await database.db
+    .select({ cursor: syncCursors.cursor, completedAt: syncCursors.completedAt, itemsSeen: syncCursors.itemsSeen })
+    .from(syncCursors)
+    .where(and(eq(syncCursors.account, account), eq(syncCursors.resource, cursorKey(resource))));
+  return rows[0] ?? null;
+}
+
+async function saveCursor(database: Database, account: string, resource: BackfillResource, cursor: string | null, seen: number, completed: boolean) {
+  const values = { account, resource: cursorKey(resource), cursor, itemsSeen: seen, completedAt: completed ? sql`now()` : null, updatedAt: sql`now()` };
+  await database.db
+    .insert(syncCursors)
+    .values(values)
+    .onConflictDoUpdate({
+      target: [syncCursors.account, syncCursors.resource],
+      set: {
+        cursor,
+        itemsSeen: sql`${syncCursors.itemsSeen} + ${seen}`,
+        completedAt: completed ? sql`now()` : null,
+        updatedAt: sql`now()`,
+      },
+    });
+}
+
+/** Forgets this account's backfill cursors (for --restart). */
+export async function resetBackfillCursors(database: Database, account: string): Promise<void> {
+  await database.db.delete(syncCursors).where(and(eq(syncCursors.account, account), like(syncCursors.resource, 'backfill:%')));
+}
+
+export async function backfillCursors(database: Database, account: string) {
+  return database.db
+    .select()
+    .from(syncCursors)
+    .where(and(eq(syncCursors.account, account), like(syncCursors.resource, 'backfill:%')))
+    .orderBy(asc(syncCursors.resource));
+}
+
+type Fetched = { id: string } & Record<string, unknown>;
+
+/**
+ * Copies an account's current state and recent history from the Stripe API into the event
+ * store and projections: customers, subscriptions (status all), invoices, each customer's
+ * payment methods, then the last `days` of events.
+ *
+ * Objects become synthetic snapshot events (synthetic.ts) so they pass through the same
+ * order-safe projector as webhooks; that is what makes a backfill safe while webhooks arrive:
+ * whichever lands first, the newer snapshot wins. Real events keep their Stripe ids, so
+ * ones the webhook already stored are duplicates and change nothing.
+ *
+ * Resumable: each resource is listed newest → oldest with the SDK's auto-pagination, and after
+ * every stored page its last id is saved in sync_cursors; a later run continues with
+ * `starting_after` that id, and a completed resource is skipped unless `restart`. A page is
+ * stored before its cursor, so a crash in between re-reads one page, which the deterministic
+ * synthetic ids turn into no-ops. Objects created after a resource's walk began are newer than
+ * its cursor and are not listed by this run; their webhooks (or the events resource, or
+ * reconcile) bring them in.
+ */
+export async function backfillStripe(options: BackfillOptions): Promise<BackfillSummary> {
+  const account = options.stripeAccount ?? PLATFORM_ACCOUNT;
+  const pageSize = Math.min(Math.max(options.pageSize ?? 100, 1), 100);
+  const requestOptions: Stripe.RequestOptions | undefined = options.stripeAccount ? { stripeAccount: options.stripeAccount } : undefined;
+  const apiVersion = (options.stripe as unknown as { getApiField?: (k: string) => unknown }).getApiField?.('version');
+  if (options.restart) await resetBackfillCursors(options.database, account);
+  const summary: BackfillSummary = { account, resources: {} };
+  const since = options.now() - (options.days ?? 30) * DAY;
+
+  for (const resource of options.resources ?? BACKFILL_RESOURCES) {
+    const state = await readCursor(options.database, account, resource);
+    const result: ResourceSummary = { skipped: false, resumedAfter: state?.cursor ?? null, seen: 0, stored: 0, duplicates: 0 };
+    summary.resources[resource] = result;
+    if (state?.completedAt) {
+      result.skipped = true;
+      continue;
+    }
+    options.onResourceStart?.(resource, { resumingAfter: result.resumedAfter });
+    let cursor = result.resumedAfter;
+    let page: StripeEventEnvelope[] = [];
+    let pageCursor: string | null = null;
+    let pageItems = 0;
+    let fetchedAt: UnixSeconds | null = null;
+
+    const flush = async () => {
+      if (pageItems === 0) return;
+      const r = await ingestEvents(options.database, page, { source: 'backfill', batchSize: 1000 });
+      result.stored += r.stored;
+      result.duplicates += r.duplicates;
+      result.seen += pageItems;
+      cursor = pageCursor;
+      await saveCursor(options.database, account, resource, cursor, pageItems, false);
+      options.onProgress?.(resource, pageItems);
+      page = [];
+      pageItems = 0;
+      fetchedAt = null;
+    };
+    const checkSignal = () => {
+      if (options.signal?.aborted) throw new BackfillInterrupted(resource, cursor);
+    };
+    const snapshot = (kind: SyncedObjectKind, object: Fetched) => {
+      fetchedAt ??= options.now();
+      return syntheticSnapshotEvent(kind, object, { account: options.stripeAccount, fetchedAt, apiVersion: typeof apiVersion === 'string' ? apiVersion : null });
+    };
+
+    const startingAfter = cursor ?? undefined;
+    if (resource === 'payment_methods') {
+      // Stripe lists payment methods per customer; walk our customers (by id) and list each one's.
+      for (const customerId of await customersAfter(options.database, account, startingAfter)) {
+        checkSignal();
+        for await (const pm of options.stripe.customers.listPaymentMethods(customerId, { limit: 100 }, requestOptions)) {
+          page.push(snapshot('payment_method', pm as unknown as Fetched));
+        }
+        pageCursor = customerId;
+        pageItems += 1;
+        if (pageItems >= pageSize) await flush();
+      }
+    } else {
+      for await (const item of listResource(options.stripe, resource, { limit: pageSize, starting_after: startingAfter, since }, requestOptions)) {
+        checkSignal();
+        const object = item as Fetched;
+        if (resource === 'events') {
+          const event = asStripeEvent(wireJson(object));
+          page.push(options.stripeAccount && !event.account ? { ...event, account: options.stripeAccount } : event);
+        } else {
+          page.push(snapshot(KIND[resource], object));
+        }
+        pageCursor = object.id;
+        pageItems += 1;
+        if (pageItems >= pageSize) await flush();
+      }
+    }
+    await flush();
+    checkSignal();
+    await saveCursor(options.database, account, resource, cursor, 0, true);
+  }
+  return summary;
+}
+
+const KIND: Record<Exclude<BackfillResource, 'events' | 'payment_methods'>, SyncedObjectKind> = {
+  customers: 'customer',
+  subscriptions: 'subscription',
+  invoices: 'invoice',
+};
+
+function listResource(
+  stripe: Stripe,
+  resource: Exclude<BackfillResource, 'payment_methods'>,
+  params: { limit: number; starting_after?: string; since: UnixSeconds },
+  requestOptions: Stripe.RequestOptions | undefined,
+): AsyncIterable<unknown> {
+  const page = { limit: params.limit, ...(params.starting_after ? { starting_after: params.starting_after } : {}) };
+  switch (resource) {
+    case 'customers':
+      return stripe.customers.list(page, requestOptions);
+    case 'subscriptions':
+      return stripe.subscriptions.list({ ...page, status: 'all' }, requestOptions);
+    case 'invoices':
+      return stripe.invoices.list(page, requestOptions);
+    case 'events':
+      return stripe.events.list({ ...page, created: { gte: params.since } }, requestOptions);
+  }
+}
+
+/** The account's known customers after `after`, by id (the payment-method walk's order). */
+async function customersAfter(database: Database, account: string, after: string | undefined): Promise<string[]> {
+  const rows = await database.db
+    .select({ id: customers.id })
+    .from(customers)
+    .where(and(eq(customers.account, account), eq(customers.deleted, false), after ? sql`${customers.id} collate "C" > ${after}` : undefined))
+    .orderBy(sql`${customers.id} collate "C"`);
+  return rows.map((r) => r.id);
+}
