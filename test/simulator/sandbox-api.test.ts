@@ -95,3 +95,30 @@ describe('subscriptions through the official SDK', () => {
     expect(event.request?.idempotency_key).toMatch(/^stripe-node-retry-/);
   });
 });
+
+describe('the sandbox control API and curl-style access', () => {
+  it('accepts the key as a Basic-auth user name, as curl -u sk_test_…: sends it', async () => {
+    const response = await fetch(`${server.url}/v1/customers?limit=1`, {
+      headers: { Authorization: `Basic ${Buffer.from(`${API_KEY}:`).toString('base64')}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('request-id')).toMatch(/^req_/);
+    const missing = await fetch(`${server.url}/v1/customers`);
+    expect(missing.status).toBe(401);
+  });
+
+  it('moves the simulated clock: objects created afterwards carry the new time', async () => {
+    const later = NOW + 3 * 86_400;
+    const response = await fetch(`${server.url}/_sandbox/clock`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ now: later }),
+    });
+    expect(await response.json()).toEqual({ now: later });
+    const coupon = await stripe.coupons.create({ percent_off: 5 });
+    expect(coupon.created).toBe(later);
+    const event = (await stripe.events.list({ type: 'coupon.created', limit: 1 })).data[0]!;
+    expect(event.created).toBe(later);
+    sandbox.store.setNow(NOW);
+  });
+});

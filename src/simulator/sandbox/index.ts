@@ -20,6 +20,8 @@ import { DEFAULT_RETRY, WebhookDispatcher, type WallClock, type WebhookEndpoint,
 export { SandboxStore, PLATFORM, PINNED_API_VERSION, type StripeObject } from './store.js';
 export { FaultInjector, type FaultSpec, type ActiveFault } from './faults.js';
 export { WebhookDispatcher, type WebhookEndpoint, type DeliveryRecord, type WebhookRetryPolicy } from './webhooks.js';
+export { loadWorld, storeActionLookup, storeEventSink } from './world-link.js';
+export { seedSampleAccount, type SampleAccountOptions } from './sample-account.js';
 
 export const DEFAULT_SANDBOX_API_KEY = 'sk_test_churn_sandbox';
 
