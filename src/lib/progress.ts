@@ -21,8 +21,13 @@ export function createProgress(label: string, total: number, options: { quiet?: 
     return { tick: (n = 1) => bar.increment(n), setTotal: (t) => bar.setTotal(t), stop: () => bar.stop() };
   }
   let done = 0;
+  let printed = -1;
   let lastPrint = Date.now();
-  const print = () => stream.write(`${label}: ${done}${total ? `/${total}` : ''}\n`);
+  const print = () => {
+    if (printed === done) return;
+    printed = done;
+    stream.write(`${label}: ${done}${total ? `/${total}` : ''}\n`);
+  };
   return {
     tick(n = 1) {
       done += n;

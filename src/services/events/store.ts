@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
-import { outbox, stripeEvents } from '../../db/schema/index.js';
-import { isProjectedType } from '../projections/apply.js';
+import { stripeEvents } from '../../db/schema/index.js';
+import { isProjectedType, pgArray } from '../projections/apply.js';
 import { eventAccount, type StripeEventEnvelope } from './parse.js';
 import type { Database } from '../../db/client.js';
 
@@ -28,34 +28,29 @@ export async function storeEvents(tx: DbOrTx, events: StripeEventEnvelope[], sou
   if (events.length === 0) return { inserted: [], duplicates: [] };
   const unique = new Map<string, StripeEventEnvelope>();
   for (const e of events) if (!unique.has(e.id)) unique.set(e.id, e);
-  const rows = [...unique.values()].map((e) => ({
-    id: e.id,
-    account: eventAccount(e),
-    type: e.type,
-    created: e.created,
-    apiVersion: e.api_version ?? null,
-    livemode: e.livemode === true,
-    objectId: typeof e.data.object.id === 'string' ? e.data.object.id : null,
-    payload: e,
-    source,
-    unhandled: !isProjectedType(e.type),
-  }));
-  const insertedRows = await tx
-    .insert(stripeEvents)
-    .values(rows)
-    .onConflictDoNothing({ target: stripeEvents.id })
-    .returning({ id: stripeEvents.id });
-  const inserted = new Set(insertedRows.map((r) => r.id));
-  if (inserted.size > 0) {
-    await tx
-      .insert(outbox)
-      .values(
-        rows
-          .filter((r) => inserted.has(r.id))
-          .map((r) => ({ eventId: r.id, topic: outboxTopic(r.type), payload: { id: r.id, account: r.account, type: r.type, created: r.created } })),
-      )
-      .onConflictDoNothing();
-  }
+  const list = [...unique.values()];
+  // One set-based statement (unnest of column arrays): event rows and outbox rows together,
+  // a handful of parameters however large the batch.
+  const result = await tx.execute(sql`
+    with e as (
+      insert into stripe_events (id, account, type, created, api_version, livemode, object_id, payload, source, unhandled)
+      select id, account, type, created, api_version, livemode, object_id, payload, ${source}, unhandled
+        from unnest(${pgArray(list.map((e) => e.id))}::text[], ${pgArray(list.map((e) => eventAccount(e)))}::text[],
+                    ${pgArray(list.map((e) => e.type))}::text[], ${pgArray(list.map((e) => e.created))}::bigint[],
+                    ${pgArray(list.map((e) => e.api_version ?? null))}::text[], ${pgArray(list.map((e) => e.livemode === true))}::boolean[],
+                    ${pgArray(list.map((e) => (typeof e.data.object.id === 'string' ? e.data.object.id : null)))}::text[],
+                    ${pgArray(list.map((e) => JSON.stringify(e)))}::jsonb[], ${pgArray(list.map((e) => !isProjectedType(e.type)))}::boolean[])
+             as t(id, account, type, created, api_version, livemode, object_id, payload, unhandled)
+      on conflict (id) do nothing
+      returning id, account, type, created
+    ), o as (
+      insert into outbox (event_id, topic, payload)
+      select id, 'stripe/' || type, jsonb_build_object('id', id, 'account', account, 'type', type, 'created', created) from e
+      on conflict do nothing
+    )
+    select id from e`);
+  const rows = Array.isArray(result) ? (result as { id: string }[]) : ((result as { rows?: { id: string }[] }).rows ?? []);
+  const inserted = new Set(rows.map((r) => r.id));
   const ids = [...unique.keys()];
   return { inserted: ids.filter((id) => inserted.has(id)), duplicates: ids.filter((id) => !inserted.has(id)) };
 }

@@ -94,6 +94,16 @@ function newerThanStored(tableName: string): SQL {
   );
 }
 
+/**
+ * A Postgres array literal for `unnest(...)`: both drivers accept it as a text parameter, which
+ * keeps set-based statements to a handful of parameters instead of one per value.
+ */
+export function pgArray(values: readonly (string | number | boolean | null)[]): string {
+  return `{${values
+    .map((v) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : typeof v === 'boolean' ? (v ? 't' : 'f') : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`))
+    .join(',')}}`;
+}
+
 const CHUNK = 500;
 function chunks<T>(xs: T[], size = CHUNK): T[][] {
   const out: T[][] = [];
@@ -225,38 +235,34 @@ async function upsertSubscriptions(tx: DbOrTx, all: Versioned<NormalizedSubscrip
     for (const v of part) if (ok.has(`${v.account}\u0000${v.row.id}`)) won.push(v);
   }
   // Items follow the winning snapshot: upsert its items, mark the rest of that subscription's items deleted.
-  for (const v of won) {
-    const items = v.row.items;
-    if (items.length > 0) {
-      await tx
-        .insert(subscriptionItems)
-        .values(items.map((i) => ({ account: v.account, subscriptionId: v.row.id, ...i, deleted: false, ...versionColumns(v) })))
-        .onConflictDoUpdate({
-          target: [subscriptionItems.account, subscriptionItems.id],
-          set: excludedSet(subscriptionItems),
-          setWhere: newerThanStored('subscription_items'),
-        });
-    }
-    const keep = items.map((i) => i.id);
+  const itemRows = won.flatMap((v) =>
+    v.row.items.map((i) => ({ account: v.account, subscriptionId: v.row.id, ...i, deleted: false, ...versionColumns(v) })),
+  );
+  for (const part of chunks(itemRows)) {
     await tx
-      .update(subscriptionItems)
-      .set({ deleted: true, ...versionColumns(v) })
-      .where(
-        and(
-          eq(subscriptionItems.account, v.account),
-          eq(subscriptionItems.subscriptionId, v.row.id),
-          eq(subscriptionItems.deleted, false),
-          keep.length ? notInArray(subscriptionItems.id, keep) : undefined,
-        ),
-      );
-    const expanded = v.row.expandedDiscounts;
-    if (expanded.length) {
-      await upsertDiscounts(
-        tx,
-        expanded.map((d) => ({ ...v, row: { ...d, subscriptionId: d.subscriptionId ?? v.row.id, customerId: d.customerId ?? v.row.customerId, deleted: false } })),
-      );
-    }
+      .insert(subscriptionItems)
+      .values(part)
+      .onConflictDoUpdate({
+        target: [subscriptionItems.account, subscriptionItems.id],
+        set: excludedSet(subscriptionItems),
+        setWhere: newerThanStored('subscription_items'),
+      });
   }
+  for (const part of chunks(won)) {
+    const keep = part.flatMap((v) => v.row.items.map((i) => `${v.account} ${i.id}`));
+    await tx.execute(sql`
+      update subscription_items si
+         set deleted = true, src_created = w.created, src_rank = w.rank, src_event_id = w.event_id
+        from (select * from unnest(${pgArray(part.map((v) => v.account))}::text[], ${pgArray(part.map((v) => v.row.id))}::text[],
+                                   ${pgArray(part.map((v) => v.created))}::bigint[], ${pgArray(part.map((v) => v.rank))}::int[],
+                                   ${pgArray(part.map((v) => v.eventId))}::text[]) as w(account, sub_id, created, rank, event_id)) w
+       where si.account = w.account and si.subscription_id = w.sub_id and not si.deleted
+         and not (si.account || ' ' || si.id = any(${pgArray(keep)}::text[]))`);
+  }
+  const expandedDiscounts = won.flatMap((v) =>
+    v.row.expandedDiscounts.map((d) => ({ ...v, row: { ...d, subscriptionId: d.subscriptionId ?? v.row.id, customerId: d.customerId ?? v.row.customerId, deleted: false } })),
+  );
+  if (expandedDiscounts.length) await upsertDiscounts(tx, newestPerKey(expandedDiscounts));
 }
 
 async function upsertInvoices(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeInvoice>>[]) {
