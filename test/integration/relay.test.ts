@@ -136,6 +136,24 @@ describeEachDb('outbox relay', (kind) => {
     expect(target.received.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
   });
 
+  it('rows in flight are leased: another relay skips them, and takes them over once the lease runs out', async () => {
+    await storeCustomerEvents(database, 4);
+    target.delayMs = 400;
+    const now = Date.now() / 1000;
+    const first = relayOutboxBatch(database, { send: target.send, now: () => now, sendTimeoutMs: 5_000 });
+    await new Promise((r) => setTimeout(r, 150));
+    // While the first send is in flight the database is free (no open transaction) and nothing is due.
+    expect((await relayOutboxBatch(database, { send: target.send, now: () => now })).claimed).toBe(0);
+    const leased = await outboxRows(database, now);
+    expect(leased.every((r) => !r.delivered && r.available_in >= 35)).toBe(true);
+    expect(await first).toMatchObject({ delivered: 4 });
+    // A relay that died mid-send leaves a lease; after it expires the rows are sent again.
+    await database.query(sql`update outbox set delivered_at = null, available_at = to_timestamp(${now + 35}::float8)`);
+    target.delayMs = 0;
+    expect((await relayOutboxBatch(database, { send: target.send, now: () => now + 36 })).delivered).toBe(4);
+    expect(target.received).toHaveLength(8); // Inngest de-duplicates the re-send by event id
+  });
+
   it('two relays running at once deliver every row exactly once', async () => {
     const events = await storeCustomerEvents(database, 300);
     target.delayMs = 5;

@@ -1,4 +1,4 @@
-import { and, asc, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { outbox } from '../../db/schema/index.js';
 import { errorMessage } from '../../lib/errors.js';
@@ -28,6 +28,8 @@ export interface RelayOptions {
   random?: () => number;
   /** a send that has not answered by then counts as failed (the row is retried later) */
   sendTimeoutMs?: number;
+  /** how long claimed rows are reserved for this relay (at least the send timeout + 30 s) */
+  leaseSeconds?: number;
 }
 
 export interface RelayBatchResult {
@@ -50,52 +52,65 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 /**
  * Sends one batch of due outbox rows to Inngest.
  *
- * The rows are claimed with FOR UPDATE SKIP LOCKED and stay locked while they are sent, so
- * several relay workers never send the same row: each takes rows the others have not locked.
- * On success the rows are marked delivered; on failure each row's attempts grow, the error is
- * kept and available_at moves into the future with capped exponential backoff. A row is never
- * dropped. If the process dies after Inngest accepted the batch but before the commit, the rows
- * are sent again; Inngest de-duplicates them by event id.
+ * Claiming is a short transaction: due rows are locked with FOR UPDATE SKIP LOCKED (so
+ * several relay workers each take rows the others have not) and leased by moving available_at
+ * `leaseSeconds` ahead, then committed. The send happens outside any transaction, so a slow or
+ * unreachable Inngest never holds locks or a connection (PGlite has only one). On success the
+ * rows are marked delivered; on failure each row's attempts grow, the error is kept and
+ * available_at moves ahead with capped exponential backoff. A row is never dropped: if the
+ * process dies mid-send, the lease expires and another relay sends it again, and Inngest
+ * de-duplicates by event id.
  */
 export async function relayOutboxBatch(database: Database, options: RelayOptions): Promise<RelayBatchResult> {
   const now = (options.now ?? wallClock)();
   const batchSize = options.batchSize ?? 100;
   const random = options.random ?? Math.random;
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
-  return database.db.transaction(async (tx) => {
-    const rows = await tx
+  const sendTimeoutMs = options.sendTimeoutMs ?? 30_000;
+  const leaseSeconds = Math.max(options.leaseSeconds ?? 0, sendTimeoutMs / 1000 + 30);
+  const rows = await database.db.transaction(async (tx) => {
+    const due = await tx
       .select({ id: outbox.id, eventId: outbox.eventId, topic: outbox.topic, payload: outbox.payload, attempts: outbox.attempts })
       .from(outbox)
       .where(and(isNull(outbox.deliveredAt), lte(outbox.availableAt, sql`to_timestamp(${now}::float8)`)))
       .orderBy(asc(outbox.availableAt), asc(outbox.id))
       .limit(batchSize)
       .for('update', { skipLocked: true });
-    if (rows.length === 0) return { claimed: 0, delivered: 0, failed: 0 };
-    const events: OutboxEvent[] = rows.map((r) => {
-      const data = r.payload as Record<string, unknown>;
-      const created = typeof data.created === 'number' ? data.created : undefined;
-      return { id: r.eventId, name: r.topic, data, ...(created !== undefined ? { ts: created * 1000 } : {}) };
-    });
-    try {
-      await withTimeout(options.send(events), options.sendTimeoutMs ?? 30_000);
-    } catch (err) {
-      const message = errorMessage(err).slice(0, 2000);
+    if (due.length > 0) {
+      await tx
+        .update(outbox)
+        .set({ availableAt: sql`to_timestamp(${now + leaseSeconds}::float8)` })
+        .where(inArray(outbox.id, due.map((r) => r.id)));
+    }
+    return due;
+  });
+  if (rows.length === 0) return { claimed: 0, delivered: 0, failed: 0 };
+  const events: OutboxEvent[] = rows.map((r) => {
+    const data = r.payload as Record<string, unknown>;
+    const created = typeof data.created === 'number' ? data.created : undefined;
+    return { id: r.eventId, name: r.topic, data, ...(created !== undefined ? { ts: created * 1000 } : {}) };
+  });
+  try {
+    await withTimeout(options.send(events), sendTimeoutMs);
+  } catch (err) {
+    const message = errorMessage(err).slice(0, 2000);
+    await database.db.transaction(async (tx) => {
       for (const r of rows) {
         const attempts = r.attempts + 1;
         const delay = retryDelaySeconds(attempts, random(), backoff);
         await tx
           .update(outbox)
           .set({ attempts, lastError: message, availableAt: sql`to_timestamp(${now + delay}::float8)` })
-          .where(sql`${outbox.id} = ${r.id}`);
+          .where(and(eq(outbox.id, r.id), isNull(outbox.deliveredAt)));
       }
-      return { claimed: rows.length, delivered: 0, failed: rows.length, error: message };
-    }
-    await tx
-      .update(outbox)
-      .set({ deliveredAt: sql`to_timestamp(${now}::float8)`, attempts: sql`${outbox.attempts} + 1`, lastError: null })
-      .where(inArray(outbox.id, rows.map((r) => r.id)));
-    return { claimed: rows.length, delivered: rows.length, failed: 0 };
-  });
+    });
+    return { claimed: rows.length, delivered: 0, failed: rows.length, error: message };
+  }
+  await database.db
+    .update(outbox)
+    .set({ deliveredAt: sql`to_timestamp(${now}::float8)`, attempts: sql`${outbox.attempts} + 1`, lastError: null })
+    .where(and(inArray(outbox.id, rows.map((r) => r.id)), isNull(outbox.deliveredAt)));
+  return { claimed: rows.length, delivered: rows.length, failed: 0 };
 }
 
 export interface RunRelayOptions extends RelayOptions {
