@@ -7,8 +7,11 @@ import {
   createJsonlEventSink,
   createJsonlTruthSink,
   createWebhookSink,
+  simulateToFile,
   simulateToSink,
   type EventSink,
+  type SimulationSummary,
+  type WebhookEventSink,
   type FileTruthSink,
   type WorldOptions,
 } from '../simulator/world/index.js';
@@ -25,6 +28,7 @@ interface SimulateFlags {
   webhookUrl?: string;
   webhookSecret?: string;
   concurrency: string;
+  workers?: string;
   quiet?: boolean;
 }
 
@@ -58,6 +62,16 @@ export function worldOptionsFromFlags(flags: SimulateFlags): WorldOptions {
   };
 }
 
+function printSummary(summary: SimulationSummary, flags: SimulateFlags, truthRecords: number, webhook?: WebhookEventSink): void {
+  const lines = [
+    `simulated ${summary.customers} customer(s) over ${summary.months} month(s) from ${isoDay(summary.start)} (seed ${summary.seed}, api ${summary.apiVersion}${summary.accounts ? `, ${summary.accounts} Connect account(s)` : ''})`,
+    `${summary.events} event(s)${flags.out ? ` -> ${flags.out}` : ''}${webhook ? `; webhooks delivered ${webhook.delivered}, failed ${webhook.failures.length}` : ''}`,
+    `churn: ${summary.voluntaryChurn} voluntary, ${summary.involuntaryChurn} involuntary; mean monthly churn ${(summary.meanMonthlyChurn * 100).toFixed(2)}%; oracle ROC-AUC ${summary.oracleAuc?.toFixed(3) ?? 'n/a'}`,
+  ];
+  if (flags.truth) lines.push(`${truthRecords} truth record(s) -> ${flags.truth}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
@@ -73,6 +87,7 @@ export function registerSimulate(program: Command): void {
     .option('--webhook-url <url>', 'POST each event, signed, to this URL instead of (or as well as) writing a file')
     .option('--webhook-secret <whsec>', 'signing secret for --webhook-url (whsec_...)')
     .option('--concurrency <n>', 'webhook deliveries in flight at once (1 keeps strict order)', '1')
+    .option('--workers <n>', 'worker threads for file output (default: cores, at most 4; 1 = this thread)')
     .option('--quiet', 'no progress output')
     .action(async (flags: SimulateFlags) => {
       const options = worldOptionsFromFlags(flags);
@@ -82,23 +97,25 @@ export function registerSimulate(program: Command): void {
         if (!flags.webhookSecret?.startsWith('whsec_')) throw new UsageError('--webhook-secret whsec_... is required with --webhook-url');
       }
       const concurrency = wholeNumber('concurrency', flags.concurrency, 1);
+      const workers = flags.workers === undefined ? undefined : wholeNumber('workers', flags.workers, 1);
+      const progress = createProgress('simulate (months)', options.months, { quiet: flags.quiet });
+      if (flags.out && !flags.webhookUrl) {
+        // file only: shards of the world run in worker threads (same bytes as one thread)
+        const summary = await simulateToFile({ ...options, out: flags.out, truth: flags.truth, workers, onMonth: () => progress.tick() });
+        progress.stop();
+        printSummary(summary, flags, summary.truthRecords);
+        return;
+      }
       const file = flags.out ? createJsonlEventSink(flags.out) : null;
       const webhook = flags.webhookUrl ? createWebhookSink({ url: flags.webhookUrl, secret: flags.webhookSecret!, concurrency }) : null;
       const sink: EventSink = file && webhook ? { write: async (e) => { await file.write(e); await webhook.write(e); } } : (file ?? webhook)!;
       const truth: FileTruthSink | undefined = flags.truth ? createJsonlTruthSink(flags.truth) : undefined;
-      const progress = createProgress('simulate (months)', options.months, { quiet: flags.quiet });
       const summary = await simulateToSink(options, sink, truth, { onMonth: () => progress.tick() });
       progress.stop();
       await file?.close();
       await webhook?.close();
       await truth?.close();
-      const lines = [
-        `simulated ${summary.customers} customer(s) over ${summary.months} month(s) from ${isoDay(summary.start)} (seed ${summary.seed}, api ${summary.apiVersion}${summary.accounts ? `, ${summary.accounts} Connect account(s)` : ''})`,
-        `${summary.events} event(s)${flags.out ? ` -> ${flags.out}` : ''}${webhook ? `; webhooks delivered ${webhook.delivered}, failed ${webhook.failures.length}` : ''}`,
-        `churn: ${summary.voluntaryChurn} voluntary, ${summary.involuntaryChurn} involuntary; mean monthly churn ${(summary.meanMonthlyChurn * 100).toFixed(2)}%; oracle ROC-AUC ${summary.oracleAuc?.toFixed(3) ?? 'n/a'}`,
-      ];
-      if (truth) lines.push(`${truth.records} truth record(s) -> ${flags.truth}`);
-      process.stdout.write(lines.join('\n') + '\n');
+      printSummary(summary, flags, truth?.records ?? 0, webhook ?? undefined);
       if (webhook && webhook.failures.length > 0) {
         for (const f of webhook.failures.slice(0, 10)) process.stderr.write(`webhook failed: ${f.eventId} ${f.type}: ${f.error} after ${f.attempts} attempt(s)\n`);
         throw new Error(`${webhook.failures.length} webhook deliver${webhook.failures.length === 1 ? 'y' : 'ies'} failed`);

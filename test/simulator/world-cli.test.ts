@@ -29,6 +29,21 @@ describe('churn simulate', () => {
     );
   });
 
+  it('writes the same bytes with worker threads as in one thread', async () => {
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const files: Buffer[] = [];
+    for (const workers of ['1', '2', '3']) {
+      const out = join(dir, `w${workers}.jsonl`);
+      const truth = join(dir, `t${workers}.jsonl`);
+      expect(await runCli(['node', 'churn', 'simulate', '--customers', '120', '--months', '3', '--seed', '8', '--workers', workers, '--out', out, '--truth', truth, '--quiet'])).toBe(0);
+      files.push(Buffer.concat([readFileSync(out), readFileSync(truth)]));
+    }
+    stdout.mockRestore();
+    expect(files[0]!.length).toBeGreaterThan(1_000_000);
+    expect(files[1]!.equals(files[0]!)).toBe(true);
+    expect(files[2]!.equals(files[0]!)).toBe(true);
+  });
+
   it('exits 2 on bad usage', async () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const bad = [

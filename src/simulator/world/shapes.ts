@@ -49,6 +49,26 @@ export function eventEnvelope(
   return event;
 }
 
+/**
+ * The same event as `eventEnvelope` would give, already as JSON text, around a data object that
+ * was serialised once (the paid/payment_succeeded/updated trio shares one invoice snapshot).
+ */
+export function eventEnvelopeJson(
+  id: string,
+  type: string,
+  created: number,
+  objectJson: string,
+  previous: Record<string, unknown> | undefined,
+  account: string | null,
+  apiVersion: string,
+): string {
+  const head = account
+    ? `{"id":"${id}","object":"event","account":"${account}","api_version":"${apiVersion}","created":${created},"data":{"object":`
+    : `{"id":"${id}","object":"event","api_version":"${apiVersion}","created":${created},"data":{"object":`;
+  const prev = previous ? `,"previous_attributes":${JSON.stringify(previous)}` : '';
+  return `${head}${objectJson}${prev}},"livemode":false,"pending_webhooks":1,"request":{"id":null,"idempotency_key":null},"type":"${type}"}`;
+}
+
 const STATUS_NAMES: Record<SubStatus, string> = {
   [SubStatus.NotStarted]: 'incomplete',
   [SubStatus.Trialing]: 'trialing',
@@ -225,8 +245,7 @@ export function invoiceObject(state: CustomerState, catalog: Catalog, facts: Inv
   const line: Record<string, unknown> = {
     id: `il_${facts.id.slice(3)}`, object: 'line_item', amount: facts.subtotal, currency: catalog.currency,
     description: `${state.quantity} x ${price.nickname}`, discount_amounts: facts.discountAmount > 0 ? [{ amount: facts.discountAmount, discount: state.discountId }] : [],
-    discountable: true, discounts: discountIds, invoice: facts.id, livemode: false, metadata: {},
-    period: { end: facts.linePeriodEnd, start: facts.linePeriodStart }, quantity: state.quantity,
+    discounts: discountIds, invoice: facts.id, period: { end: facts.linePeriodEnd, start: facts.linePeriodStart }, quantity: state.quantity,
   };
   if (legacy) {
     Object.assign(line, {
@@ -235,9 +254,9 @@ export function invoiceObject(state: CustomerState, catalog: Catalog, facts: Inv
     });
   } else {
     Object.assign(line, {
-      parent: { invoice_item_details: null, subscription_item_details: { invoice_item: null, proration: false, proration_details: { credited_items: null }, subscription: state.subId, subscription_item: state.itemId }, type: 'subscription_item_details' },
+      parent: { subscription_item_details: { proration: false, subscription: state.subId, subscription_item: state.itemId }, type: 'subscription_item_details' },
       pricing: { price_details: { price: price.id, product: price.product }, type: 'price_details', unit_amount_decimal: String(price.unitAmount) },
-      subtotal: facts.subtotal, taxes: [],
+      subtotal: facts.subtotal,
     });
   }
   const paid = facts.status === 'paid';
@@ -248,7 +267,7 @@ export function invoiceObject(state: CustomerState, catalog: Catalog, facts: Inv
     auto_advance: facts.status === 'open' || facts.status === 'draft', billing_reason: facts.billingReason,
     collection_method: 'charge_automatically', created: facts.created, currency: catalog.currency, customer: state.id,
     customer_email: state.email, discounts: discountIds, due_date: null, effective_at: facts.finalizedAt,
-    lines: { object: 'list', data: [line], has_more: false, total_count: 1, url: `/v1/invoices/${facts.id}/lines` },
+    lines: { object: 'list', data: [line], has_more: false, total_count: 1 },
     livemode: false, metadata: {}, next_payment_attempt: facts.nextPaymentAttempt, number: facts.finalizedAt ? facts.number : null,
     period_end: facts.periodEnd, period_start: facts.periodStart, status: facts.status,
     status_transitions: { finalized_at: facts.finalizedAt, marked_uncollectible_at: facts.uncollectibleAt, paid_at: facts.paidAt, voided_at: facts.voidedAt },

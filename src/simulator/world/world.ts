@@ -27,6 +27,7 @@ import {
   discountObject,
   disputeObject,
   eventEnvelope,
+  eventEnvelopeJson,
   invoiceObject,
   isLegacyVersion,
   paymentMethodObject,
@@ -51,6 +52,11 @@ export interface WorldOptions {
   start?: number;
   /** share of customers already signing up in month 0 (default 0.3); the rest arrive evenly */
   initialShare?: number;
+  /**
+   * Simulate only customers with index % count === index (catalog events in shard 0). Shards of
+   * one world merged by (created, customer index) give exactly the unsharded world's bytes.
+   */
+  shard?: { index: number; count: number };
 }
 
 /**
@@ -106,6 +112,8 @@ export function addMonths(t: number, months: number): number {
 class MonthBuffer {
   private created = new Float64Array(1 << 16);
   private offsets = new Float64Array((1 << 16) + 1);
+  /** customer index behind each event (-1: catalog), the tie-break that lets shards merge */
+  private owners = new Int32Array(1 << 16);
   private arena: Buffer;
   private objects: StripeEventShape[] = [];
   private bytes = 0;
@@ -120,7 +128,32 @@ class MonthBuffer {
     return this.arena;
   }
 
-  push(event: StripeEventShape): void {
+  push(event: StripeEventShape, owner: number): void {
+    if (this.serialize) this.pushJson(event.created, JSON.stringify(event), owner);
+    else {
+      this.grow();
+      this.created[this.count] = event.created;
+      this.owners[this.count] = owner;
+      this.objects.push(event);
+      this.count++;
+    }
+  }
+
+  pushJson(created: number, json: string, owner: number): void {
+    this.grow();
+    this.created[this.count] = created;
+    this.owners[this.count] = owner;
+    if (this.bytes + json.length * 3 > this.arena.length) {
+      const arena = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.bytes + json.length * 3));
+      this.arena.copy(arena, 0, 0, this.bytes);
+      this.arena = arena;
+    }
+    this.bytes += this.arena.write(json, this.bytes, 'utf8');
+    this.offsets[this.count + 1] = this.bytes;
+    this.count++;
+  }
+
+  private grow(): void {
     if (this.count === this.created.length) {
       const created = new Float64Array(this.count * 2);
       created.set(this.created);
@@ -128,21 +161,23 @@ class MonthBuffer {
       const offsets = new Float64Array(this.count * 2 + 1);
       offsets.set(this.offsets);
       this.offsets = offsets;
+      const owners = new Int32Array(this.count * 2);
+      owners.set(this.owners);
+      this.owners = owners;
     }
-    this.created[this.count] = event.created;
-    if (this.serialize) {
-      const json = JSON.stringify(event);
-      if (this.bytes + json.length * 3 > this.arena.length) {
-        const arena = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.bytes + json.length * 3));
-        this.arena.copy(arena, 0, 0, this.bytes);
-        this.arena = arena;
-      }
-      this.bytes += this.arena.write(json, this.bytes, 'utf8');
-      this.offsets[this.count + 1] = this.bytes;
-    } else {
-      this.objects.push(event);
-    }
-    this.count++;
+  }
+
+  /** The month as transferable arrays, for a worker to hand to the merging thread. */
+  pack(): PackedMonth {
+    const order = this.order();
+    return {
+      arena: this.arena.buffer as ArrayBuffer,
+      arenaOffset: this.arena.byteOffset,
+      offsets: this.offsets.slice(0, this.count + 1),
+      created: this.created.slice(0, this.count),
+      owners: this.owners.slice(0, this.count),
+      order,
+    };
   }
 
   order(): Uint32Array {
@@ -159,6 +194,16 @@ class MonthBuffer {
   object(i: number): StripeEventShape {
     return this.objects[i]!;
   }
+}
+
+/** A sorted month of serialised events: line i in order is arena[offsets[order[i]] .. offsets[order[i] + 1]). */
+export interface PackedMonth {
+  arena: ArrayBuffer;
+  arenaOffset: number;
+  offsets: Float64Array;
+  created: Float64Array;
+  owners: Int32Array;
+  order: Uint32Array;
 }
 
 interface Counters {
@@ -195,7 +240,8 @@ export interface MonthStats {
  * order) and handed to the sink before the next month starts.
  */
 export class World {
-  readonly options: Required<Omit<WorldOptions, 'start' | 'initialShare'>> & { start: number; initialShare: number };
+  readonly options: Required<Omit<WorldOptions, 'start' | 'initialShare' | 'shard'>> & { start: number; initialShare: number };
+  readonly shard: { index: number; count: number };
   month = 0;
   readonly catalogs: Catalog[];
   readonly accountIds: (string | null)[];
@@ -230,7 +276,8 @@ export class World {
       this.accountIds.push(accounts > 0 ? stripeId('acct', seed, catalogOwner(a), 0xacc7).slice(0, 21) : null);
       this.catalogs.push(buildCatalog(seed, a, accounts > 0, this.options.start));
     }
-    for (let i = 0; i < this.options.customers; i++) this.customers.push(this.newCustomer(i));
+    this.shard = options.shard ?? { index: 0, count: 1 };
+    for (let i = this.shard.index; i < this.options.customers; i += this.shard.count) this.customers.push(this.newCustomer(i));
   }
 
   /** The world's clock: the end of the last simulated month (unix seconds). */
@@ -256,23 +303,7 @@ export class World {
 
   /** Simulates one calendar month and writes its events, in order, to the sink. */
   async advanceMonth(sink: EventSink, actions?: ActionLookup): Promise<MonthStats> {
-    const ms = this.monthStart(this.month);
-    const me = this.monthStart(this.month + 1);
-    const buffer = new MonthBuffer(typeof sink.writeSerialized === 'function', this.arena);
-    this.buffer = buffer;
-    if (this.month === 0) this.emitCatalog(ms);
-    let liveAtStart = 0;
-    const before = { ...this.counters };
-    for (const c of this.customers) {
-      if (c.status === SubStatus.Canceled && c.deleteCustomerAt === 0 && c.disputeCloseAt === 0) continue;
-      if (c.status !== SubStatus.NotStarted && c.churnedAt === 0) liveAtStart++;
-      if (actions && c.status !== SubStatus.NotStarted && c.status !== SubStatus.Canceled) this.readActions(c, actions, ms);
-      this.currentCustomer = c;
-      this.simulateCustomerMonth(c, ms, me);
-    }
-    this.currentCustomer = null;
-    this.buffer = null;
-    if (buffer.serialize) this.arena = buffer.arenaBuffer;
+    const { buffer, stats } = this.generateMonth(typeof sink.writeSerialized === 'function', actions);
     const order = buffer.order();
     if (buffer.serialize) {
       for (const i of order) {
@@ -285,18 +316,51 @@ export class World {
         if (r) await r;
       }
     }
+    return stats;
+  }
+
+  /** Simulates one month and returns its events serialised and sorted, as transferable arrays. */
+  advanceMonthPacked(): { packed: PackedMonth; stats: MonthStats } {
+    const { buffer, stats } = this.generateMonth(true);
+    const packed = buffer.pack();
+    // the arena is handed over (transferred); the next month starts with one of similar size
+    this.arenaHint = Math.ceil(buffer.arenaBuffer.length * 1.1);
+    this.arena = null;
+    return { packed, stats };
+  }
+
+  private arenaHint = 1 << 24;
+
+  private generateMonth(serialize: boolean, actions?: ActionLookup): { buffer: MonthBuffer; stats: MonthStats } {
+    const ms = this.monthStart(this.month);
+    const me = this.monthStart(this.month + 1);
+    const buffer = new MonthBuffer(serialize, this.arena ?? (serialize ? Buffer.allocUnsafe(this.arenaHint) : null));
+    this.buffer = buffer;
+    if (this.month === 0 && this.shard.index === 0) this.emitCatalog(ms);
+    let liveAtStart = 0;
+    const before = { ...this.counters };
+    for (const c of this.customers) {
+      if (c.status === SubStatus.Canceled && c.deleteCustomerAt === 0 && c.disputeCloseAt === 0) continue;
+      if (c.status !== SubStatus.NotStarted && c.churnedAt === 0) liveAtStart++;
+      if (actions && c.status !== SubStatus.NotStarted && c.status !== SubStatus.Canceled) this.readActions(c, actions, ms);
+      this.currentCustomer = c;
+      this.simulateCustomerMonth(c, ms, me);
+    }
+    this.currentCustomer = null;
+    this.buffer = null;
+    if (buffer.serialize) this.arena = buffer.arenaBuffer;
     const stats: MonthStats = {
       month: this.month,
       start: ms,
       end: me,
-      events: order.length,
+      events: buffer.count,
       liveAtStart,
       churned: this.counters.voluntary + this.counters.involuntary - before.voluntary - before.involuntary,
       voluntary: this.counters.voluntary - before.voluntary,
       involuntary: this.counters.involuntary - before.involuntary,
     };
     this.month++;
-    return stats;
+    return { buffer, stats };
   }
 
   /** Truth at the current clock for every live customer who has not already churned. */
@@ -304,12 +368,24 @@ export class World {
     return [...this.truthWithIndex()].map((x) => x.record);
   }
 
-  *truthWithIndex(): Generator<{ index: number; record: TruthRecord }> {
+  /** `index` is the customer's index in the world, `slot` its position in this shard. */
+  *truthWithIndex(): Generator<{ index: number; slot: number; record: TruthRecord }> {
     const asOf = this.now();
-    for (const c of this.customers) {
+    for (let slot = 0; slot < this.customers.length; slot++) {
+      const c = this.customers[slot]!;
       if (!isLive(c) || c.churnedAt !== 0 || c.signupAt >= asOf) continue;
-      yield { index: c.index, record: truthFor(c, this.accountIds[c.account]!, asOf, this.monthlyPaid(c, asOf)) };
+      yield { index: c.index, slot, record: truthFor(c, this.accountIds[c.account]!, asOf, this.monthlyPaid(c, asOf)) };
     }
+  }
+
+  /** Customers simulated here (all of them, or this shard's). */
+  get customerCount(): number {
+    return this.customers.length;
+  }
+
+  /** Churn time of the customer in a shard slot (0 = not churned). */
+  churnTimeAt(slot: number): number {
+    return this.customers[slot]!.churnedAt;
   }
 
   /** What happened to every customer so far, with the hidden response type (for judging uplift). */
@@ -326,16 +402,6 @@ export class World {
       }));
   }
 
-  /** Churn times of all customers by index (for evaluating truth without keeping events). */
-  churnTimes(): Float64Array {
-    const out = new Float64Array(this.customers.length);
-    this.customers.forEach((c, i) => (out[i] = c.churnedAt));
-    return out;
-  }
-
-  customerIndexOf(customerId: string): number {
-    return this.customers.findIndex((c) => c.id === customerId);
-  }
 
   // ---------------------------------------------------------------------------------------------
   // customers
@@ -1005,12 +1071,27 @@ export class World {
 
   private emit(c: CustomerState, type: string, created: number, object: Record<string, unknown>, previous?: Record<string, unknown>): void {
     const id = this.newId(c, 'evt');
-    this.push(eventEnvelope(id, type, created, object, previous, this.accountIds[c.account]!, this.options.apiVersion));
+    const account = this.accountIds[c.account]!;
+    const buffer = this.buffer!;
+    this.counters.events++;
+    if (!buffer.serialize) {
+      buffer.push(eventEnvelope(id, type, created, object, previous, account, this.options.apiVersion), c.index);
+      return;
+    }
+    // consecutive events about the same snapshot (the payment trio) serialise it once
+    if (object !== this.lastObject) {
+      this.lastObject = object;
+      this.lastObjectJson = JSON.stringify(object);
+    }
+    buffer.pushJson(created, eventEnvelopeJson(id, type, created, this.lastObjectJson, previous, account, this.options.apiVersion), c.index);
   }
 
-  private push(event: StripeEventShape): void {
+  private lastObject: Record<string, unknown> | null = null;
+  private lastObjectJson = '';
+
+  private pushCatalog(event: StripeEventShape): void {
     this.counters.events++;
-    this.buffer!.push(event);
+    this.buffer!.push(event, -1);
   }
 
   private emitCatalog(t: number): void {
@@ -1019,12 +1100,12 @@ export class World {
       const account = this.accountIds[a]!;
       const next = () => stripeId('evt', seed, catalogOwner(a), this.catalogEventCounter++);
       for (let tier = 0; tier < catalog.products.length; tier++) {
-        this.push(eventEnvelope(next(), 'product.created', t, productObject(catalog, tier), undefined, account, this.options.apiVersion));
+        this.pushCatalog(eventEnvelope(next(), 'product.created', t, productObject(catalog, tier), undefined, account, this.options.apiVersion));
         for (const price of catalog.prices[tier]!) {
-          this.push(eventEnvelope(next(), 'price.created', t, priceObject(catalog, price), undefined, account, this.options.apiVersion));
+          this.pushCatalog(eventEnvelope(next(), 'price.created', t, priceObject(catalog, price), undefined, account, this.options.apiVersion));
         }
       }
-      this.push(eventEnvelope(next(), 'coupon.created', t, couponObject(catalog.introCoupon), undefined, account, this.options.apiVersion));
+      this.pushCatalog(eventEnvelope(next(), 'coupon.created', t, couponObject(catalog.introCoupon), undefined, account, this.options.apiVersion));
     });
   }
 }
