@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
-import { createStripeSandbox, type ListeningSandbox, type StripeSandbox } from '../../src/simulator/sandbox/index.js';
+import { createStripeSandbox, loadWorld, SandboxStore, type ListeningSandbox, type StripeSandbox } from '../../src/simulator/sandbox/index.js';
 import { seedSampleAccount } from '../../src/simulator/sandbox/sample-account.js';
 import { createStripeClient } from '../../src/stripe/client.js';
 
@@ -116,5 +116,45 @@ describe('responses have the shapes of Stripe objects (test/fixtures/stripe)', (
     const unknown = await rawGet('/v1/no_such_resource');
     expect(unknown.status).toBe(404);
     expect((unknown.body as { error: { type: string } }).error.type).toBe('invalid_request_error');
+  });
+});
+
+describe('a generated world is served in the same Stripe shapes', () => {
+  let worldSandbox: StripeSandbox;
+  const get = async (path: string): Promise<{ data: unknown[] }> => {
+    const response = await worldSandbox.app.request(path, { headers: { Authorization: `Bearer ${API_KEY}` } });
+    expect(response.status).toBe(200);
+    return (await response.json()) as { data: unknown[] };
+  };
+
+  beforeAll(async () => {
+    const store = new SandboxStore();
+    await loadWorld(store, { customers: 150, months: 4, seed: 21 });
+    worldSandbox = createStripeSandbox({ apiKey: API_KEY, store });
+  });
+
+  it('customers, subscriptions, invoices, payment methods and event objects', async () => {
+    const checks: [string, string][] = [
+      ['/v1/customers?limit=100', 'customer'],
+      ['/v1/subscriptions?status=all&limit=100', 'subscription'],
+      ['/v1/invoices?limit=100', 'invoice'],
+    ];
+    for (const [path, name] of checks) {
+      const { data } = await get(path);
+      expect(data.length).toBeGreaterThan(20);
+      const problems = new Set(data.flatMap((object) => shapeMismatches(object, fixture(name))));
+      expect([...problems], `${path} vs ${name}.json`).toEqual([]);
+    }
+    const customer = (await get('/v1/customers?limit=1')).data[0] as { id: string };
+    for (const pm of (await get(`/v1/payment_methods?customer=${customer.id}`)).data) expect(shapeMismatches(pm, fixture('payment_method'))).toEqual([]);
+    const updates = (await get('/v1/events?type=customer.subscription.updated&limit=20')).data as Stripe.Event[];
+    expect(updates.length).toBeGreaterThan(0);
+    // Events Stripe creates on its own (renewals, dunning) carry request { id: null, idempotency_key: null }.
+    const automaticEvent = { ...(fixture('event') as object), request: { id: null, idempotency_key: null } };
+    for (const event of updates) {
+      expect(event.request).toEqual({ id: null, idempotency_key: null });
+      expect(shapeMismatches(event, automaticEvent)).toEqual([]);
+      expect(shapeMismatches(event.data.object, fixture('subscription'))).toEqual([]);
+    }
   });
 });

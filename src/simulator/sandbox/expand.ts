@@ -1,3 +1,4 @@
+import { completeStripeObject } from './complete-shapes.js';
 import { invalidParam } from './errors.js';
 import type { SandboxStore } from './store.js';
 
@@ -19,7 +20,7 @@ const EXPANDABLE: Record<string, string> = {
 type Json = unknown;
 
 function expandValue(store: SandboxStore, account: string | undefined, type: string, value: Json): Json {
-  if (typeof value === 'string') return store.getObject(account, type, value) ?? value;
+  if (typeof value === 'string') return completeStripeObject(store.getObject(account, type, value)) ?? value;
   return value;
 }
 
@@ -41,9 +42,12 @@ function expandPath(store: SandboxStore, account: string | undefined, node: Json
   return { ...object, [field]: value };
 }
 
-/** Applies `expand[]` paths to one object; list endpoints pass the paths with their `data.` prefix removed. */
+/**
+ * The object as the API answers with it: Stripe's full shape (see complete-shapes.ts) with `expand[]`
+ * paths applied; list endpoints pass the paths with their `data.` prefix removed.
+ */
 export function expandObject<T>(store: SandboxStore, account: string | undefined, object: T, paths: readonly string[]): T {
-  let out: Json = object;
+  let out: Json = completeStripeObject(object);
   for (const path of paths) {
     const segments = path.split('.');
     if (segments.length > 4) throw invalidParam('expand', `You cannot expand more than 4 levels of a property. Property: ${path}`);

@@ -241,6 +241,7 @@ export function updateSubscription(subscription: StripeObject, params: ParamObje
     if (disallowed.length > 0) {
       throw new StripeApiError(400, {
         type: 'invalid_request_error',
+        code: 'invalid_canceled_subscription_fields',
         message: 'A canceled subscription can only update its cancellation_details and metadata.',
         param: disallowed[0],
       });

@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import type { Logger } from '../../lib/logger.js';
+import { completeEvent } from './complete-shapes.js';
 
 export interface WebhookEndpoint {
   url: string;
@@ -107,7 +108,7 @@ export class WebhookDispatcher {
   }
 
   private async deliver(endpoint: WebhookEndpoint, event: Stripe.Event): Promise<DeliveryRecord> {
-    const payload = JSON.stringify(event, null, 2);
+    const payload = JSON.stringify(completeEvent(event), null, 2);
     const record: DeliveryRecord = { eventId: event.id, type: event.type, url: endpoint.url, attempts: 0, delivered: false, lastStatus: null, lastError: null };
     for (let attempt = 1; attempt <= this.retry.attempts && !this.closed; attempt++) {
       record.attempts = attempt;

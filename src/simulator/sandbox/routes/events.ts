@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type Stripe from 'stripe';
+import { completeEvent } from '../complete-shapes.js';
 import { type SandboxEnv } from '../context.js';
 import { invalidParam, resourceMissing } from '../errors.js';
 import { aboveTimeRange, arraySequence, belowTimeRange, inTimeRange, pageRequest, paginate, timeRangeParam, type ItemFilter } from '../list.js';
@@ -47,7 +48,8 @@ export function eventRoutes(): Hono<SandboxEnv> {
       if (matchers.length > 0 && !matchers.some((m) => m(event.type))) return 'skip';
       return 'match';
     };
-    return c.json(paginate(sequence, pageRequest(params), '/v1/events', filter, 'event'));
+    const page = paginate(sequence, pageRequest(params), '/v1/events', filter, 'event');
+    return c.json({ ...page, data: page.data.map(completeEvent) });
   });
 
   app.get('/events/:id', (c) => {
@@ -56,7 +58,7 @@ export function eventRoutes(): Hono<SandboxEnv> {
     const index = store.eventIndex(account);
     const position = index?.positions.get(id);
     if (position === undefined) throw resourceMissing('event', id);
-    return c.json(index!.list[position]);
+    return c.json(completeEvent(index!.list[position]!));
   });
 
   return app;
