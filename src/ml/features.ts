@@ -2,20 +2,26 @@ import type { Database } from '../db/client.js';
 import {
   DAY_SECONDS,
   cardsAtQuery,
+  chargeFactsQuery,
   discountFactsQuery,
+  disputeFactsQuery,
   invoiceFactsQuery,
-  moneyEventFactsQuery,
   paymentFailureFactsQuery,
   paymentMethodsQuery,
-  subscriptionFactsQuery,
+  refundFactsQuery,
+  subscriptionChangesQuery,
+  subscriptionStateQuery,
   type CardAtRow,
+  type ChargeFactsRow,
   type DiscountFactsRow,
+  type DisputeFactsRow,
   type FeatureScope,
   type InvoiceFactsRow,
-  type MoneyEventFactsRow,
   type PaymentFailureFactsRow,
   type PaymentMethodRow,
-  type SubscriptionFactsRow,
+  type RefundFactsRow,
+  type SubscriptionChangesRow,
+  type SubscriptionStateRow,
 } from '../db/queries/features.sql.js';
 import { PLATFORM_ACCOUNT } from '../services/events/parse.js';
 import type { FeatureSet, FeatureSpec, Matrix } from './types.js';
@@ -47,10 +53,16 @@ export interface CustomerKey {
 export interface CustomerFacts {
   account: string;
   asOf: number;
-  sub: SubscriptionFactsRow;
+  /** subscriptions as they stood at asOf */
+  sub: SubscriptionStateRow;
+  /** ...and 90 days before */
+  past?: SubscriptionStateRow;
+  changes?: SubscriptionChangesRow;
   failures?: PaymentFailureFactsRow;
   invoices?: InvoiceFactsRow;
-  money?: MoneyEventFactsRow;
+  refunds?: RefundFactsRow;
+  disputes?: DisputeFactsRow;
+  charges?: ChargeFactsRow;
   discounts?: DiscountFactsRow;
   paymentMethod: ChosenPaymentMethod;
 }
@@ -81,6 +93,11 @@ const usdFromLog = (v: number) => Math.max(0, Math.round(Math.expm1(v)));
 
 const BANK_DEBIT_TYPES = new Set(['sepa_debit', 'us_bank_account', 'bacs_debit', 'au_becs_debit', 'acss_debit', 'nz_bank_account', 'ach_debit', 'ach_credit_transfer']);
 
+/** The payment method on file, else the type the latest charge was paid with (no payment method objects seen). */
+function paymentMethodType(f: CustomerFacts): string | null {
+  return f.paymentMethod.type ?? f.charges?.last_charge_method ?? null;
+}
+
 function daysUntil(at: number | null | undefined, asOf: number, cap: number): number {
   if (at === null || at === undefined) return cap;
   return clamp(days(at - asOf), 0, cap);
@@ -101,7 +118,7 @@ const DEFINITIONS: FeatureDefinition[] = [
   },
   {
     spec: { name: 'mrr_change_90d', kind: 'ratio', description: 'log ratio of MRR now to MRR 90 days ago (new customers count from 0)', sentence: (v) => `MRR ${v >= 0 ? 'up' : 'down'} ${Math.abs(Math.round(Math.expm1(v) * 100))}% in 90 days` },
-    value: (f) => clamp(Math.log1p(Math.max(0, n(f.sub.mrr_usd))) - Math.log1p(Math.max(0, n(f.sub.mrr_usd_90d_ago))), -10, 10),
+    value: (f) => clamp(Math.log1p(Math.max(0, n(f.sub.mrr_usd))) - Math.log1p(Math.max(0, n(f.past?.mrr_usd))), -10, 10),
   },
   {
     spec: { name: 'interval_months', kind: 'number', description: 'billing interval of the main subscription in months', sentence: (v) => (v >= 12 ? `billed every ${round1(v / 12)} year(s)` : `billed every ${round1(v)} month(s)`) },
@@ -113,27 +130,27 @@ const DEFINITIONS: FeatureDefinition[] = [
   },
   {
     spec: { name: 'seat_change_90d', kind: 'number', description: 'change in total quantity over 90 days (clipped to ±100)', sentence: (v) => `${v >= 0 ? '+' : ''}${Math.round(v)} seats in 90 days` },
-    value: (f) => (f.sub.quantity_90d_ago === null ? 0 : clamp(n(f.sub.quantity) - n(f.sub.quantity_90d_ago), -100, 100)),
+    value: (f) => (f.past?.quantity == null ? 0 : clamp(n(f.sub.quantity) - n(f.past.quantity), -100, 100)),
   },
   {
     spec: { name: 'seat_changes_90d', kind: 'count', description: 'quantity changes in 90 days', sentence: (v) => `${plural(v, 'seat change')} in 90 days` },
-    value: (f) => clamp(n(f.sub.seat_changes_90d), 0, 50),
+    value: (f) => clamp(n(f.changes?.seat_changes_90d), 0, 50),
   },
   {
     spec: { name: 'upgrades_90d', kind: 'count', description: 'MRR increases in 90 days', sentence: (v) => `${plural(v, 'upgrade')} in 90 days` },
-    value: (f) => clamp(n(f.sub.upgrades_90d), 0, 50),
+    value: (f) => clamp(n(f.changes?.upgrades_90d), 0, 50),
   },
   {
     spec: { name: 'downgrades_90d', kind: 'count', description: 'MRR decreases in 90 days', sentence: (v) => `${plural(v, 'downgrade')} in 90 days` },
-    value: (f) => clamp(n(f.sub.downgrades_90d), 0, 50),
+    value: (f) => clamp(n(f.changes?.downgrades_90d), 0, 50),
   },
   {
     spec: { name: 'plan_changes', kind: 'count', description: 'price changes over the customer lifetime', sentence: (v) => `${plural(v, 'plan change')} so far` },
-    value: (f) => clamp(n(f.sub.plan_changes), 0, 100),
+    value: (f) => clamp(n(f.changes?.plan_changes), 0, 100),
   },
   {
     spec: { name: 'days_since_plan_change', kind: 'days', description: 'days since the last price or MRR change (tenure if none), max 730', sentence: (v) => `last plan change ${Math.round(v)} days ago` },
-    value: (f) => clamp(days(f.asOf - n(f.sub.last_plan_change, n(f.sub.first_start, f.asOf))), 0, 730),
+    value: (f) => clamp(days(f.asOf - n(f.changes?.last_plan_change, n(f.sub.first_start, f.asOf))), 0, 730),
   },
   {
     spec: { name: 'products', kind: 'count', description: 'subscription items (products) on live subscriptions', sentence: (v) => plural(v, 'product') },
@@ -185,15 +202,18 @@ const DEFINITIONS: FeatureDefinition[] = [
   },
   {
     spec: { name: 'payment_method_card', kind: 'category_onehot', description: 'payment method type is card', sentence: (v) => (v ? 'pays by card' : 'does not pay by card') },
-    value: (f) => bool(f.paymentMethod.type === 'card'),
+    value: (f) => bool(paymentMethodType(f) === 'card'),
   },
   {
     spec: { name: 'payment_method_bank_debit', kind: 'category_onehot', description: 'payment method type is a bank debit (SEPA, ACH, BACS...)', sentence: (v) => (v ? 'pays by bank debit' : 'does not pay by bank debit') },
-    value: (f) => bool(f.paymentMethod.type !== null && BANK_DEBIT_TYPES.has(f.paymentMethod.type)),
+    value: (f) => bool(BANK_DEBIT_TYPES.has(paymentMethodType(f) ?? '')),
   },
   {
     spec: { name: 'payment_method_other', kind: 'category_onehot', description: 'payment method of another type (wallets, link...)', sentence: (v) => (v ? 'pays by another method' : 'no other payment method') },
-    value: (f) => bool(f.paymentMethod.type !== null && f.paymentMethod.type !== 'card' && !BANK_DEBIT_TYPES.has(f.paymentMethod.type)),
+    value: (f) => {
+      const type = paymentMethodType(f);
+      return bool(type !== null && type !== 'card' && !BANK_DEBIT_TYPES.has(type));
+    },
   },
   {
     spec: { name: 'prepaid_card', kind: 'bool', description: 'the card is prepaid', sentence: (v) => (v ? 'prepaid card' : 'not a prepaid card') },
@@ -242,11 +262,11 @@ const DEFINITIONS: FeatureDefinition[] = [
   },
   {
     spec: { name: 'refunds_90d', kind: 'count', description: 'refunds in 90 days', sentence: (v) => `${plural(v, 'refund')} in 90 days` },
-    value: (f) => clamp(n(f.money?.refunds_90d), 0, 50),
+    value: (f) => clamp(n(f.refunds?.refunds_90d), 0, 50),
   },
   {
     spec: { name: 'disputes_90d', kind: 'count', description: 'disputes opened in 90 days', sentence: (v) => `${plural(v, 'dispute')} in 90 days` },
-    value: (f) => clamp(n(f.money?.disputes_90d), 0, 20),
+    value: (f) => clamp(n(f.disputes?.disputes_90d), 0, 20),
   },
   {
     spec: { name: 'days_to_period_end', kind: 'days', description: 'days until the current billing period ends (next renewal)', sentence: (v) => `renews in ${Math.round(v)} days` },
@@ -286,7 +306,7 @@ const DEFINITIONS: FeatureDefinition[] = [
   },
   {
     spec: { name: 'status_changes_90d', kind: 'count', description: 'subscription status changes in 90 days', sentence: (v) => `${plural(v, 'status change')} in 90 days` },
-    value: (f) => clamp(n(f.sub.status_changes_90d), 0, 50),
+    value: (f) => clamp(n(f.changes?.status_changes_90d), 0, 50),
   },
 ];
 
@@ -342,7 +362,7 @@ export function cardExpiresAt(expMonth: number | null, expYear: number | null): 
   return Math.floor(Date.UTC(expYear, expMonth, 1) / 1000);
 }
 
-async function paymentMethodsByCustomer(database: Database, asOf: number, scope: FeatureScope, subs: Map<string, SubscriptionFactsRow>): Promise<Map<string, ChosenPaymentMethod>> {
+async function paymentMethodsByCustomer(database: Database, asOf: number, scope: FeatureScope, subs: Map<string, SubscriptionStateRow>): Promise<Map<string, ChosenPaymentMethod>> {
   const rows = await database.query<PaymentMethodRow>(paymentMethodsQuery(asOf, scope));
   // A row rewritten after asOf (other than by its detachment) may show a newer card than the one on
   // file at asOf (automatic card updates change the expiry); read those cards from the event store.
@@ -393,24 +413,33 @@ const NO_PAYMENT_METHOD: ChosenPaymentMethod = { live: 0, added90d: 0, type: nul
  * set-based queries (one per projection family), assembled into a row-major Float32Array.
  */
 export async function featureMatrixForScope(database: Database, asOf: number, scope: FeatureScope): Promise<FeatureMatrix> {
-  const [subRows, failRows, invoiceRows, moneyRows, discountRows] = await Promise.all([
-    database.query<SubscriptionFactsRow>(subscriptionFactsQuery(asOf, scope)),
+  const [stateRows, pastRows, changeRows, failRows, invoiceRows, refundRows, disputeRows, chargeRows, discountRows] = await Promise.all([
+    database.query<SubscriptionStateRow>(subscriptionStateQuery(asOf, scope)),
+    database.query<SubscriptionStateRow>(subscriptionStateQuery(asOf - 90 * DAY_SECONDS, scope)),
+    database.query<SubscriptionChangesRow>(subscriptionChangesQuery(asOf, scope)),
     database.query<PaymentFailureFactsRow>(paymentFailureFactsQuery(asOf, scope)),
     database.query<InvoiceFactsRow>(invoiceFactsQuery(asOf, scope)),
-    database.query<MoneyEventFactsRow>(moneyEventFactsQuery(asOf, scope)),
+    database.query<RefundFactsRow>(refundFactsQuery(asOf, scope)),
+    database.query<DisputeFactsRow>(disputeFactsQuery(asOf, scope)),
+    database.query<ChargeFactsRow>(chargeFactsQuery(asOf, scope)),
     database.query<DiscountFactsRow>(discountFactsQuery(asOf, scope)),
   ]);
-  const subs = byCustomer(subRows);
+  const liveRows = stateRows.filter((r) => Number(r.live_subscriptions) > 0);
+  const subs = byCustomer(liveRows);
+  const past = byCustomer(pastRows.filter((r) => Number(r.live_subscriptions) > 0));
+  const changes = byCustomer(changeRows);
   const failures = byCustomer(failRows);
   const invoices = byCustomer(invoiceRows);
-  const money = byCustomer(moneyRows);
+  const refunds = byCustomer(refundRows);
+  const disputes = byCustomer(disputeRows);
+  const charges = byCustomer(chargeRows);
   const discounts = byCustomer(discountRows);
   const paymentMethods = await paymentMethodsByCustomer(database, asOf, scope, subs);
 
   const cols = DEFINITIONS.length;
-  const data = new Float32Array(subRows.length * cols);
-  const keys: CustomerKey[] = new Array(subRows.length);
-  subRows.forEach((sub, r) => {
+  const data = new Float32Array(liveRows.length * cols);
+  const keys: CustomerKey[] = new Array(liveRows.length);
+  liveRows.forEach((sub, r) => {
     const k = keyOf(sub.account, sub.customer_id);
     keys[r] = { account: sub.account, customerId: sub.customer_id };
     data.set(
@@ -418,16 +447,20 @@ export async function featureMatrixForScope(database: Database, asOf: number, sc
         account: sub.account,
         asOf,
         sub,
+        past: past.get(k),
+        changes: changes.get(k),
         failures: failures.get(k),
         invoices: invoices.get(k),
-        money: money.get(k),
+        refunds: refunds.get(k),
+        disputes: disputes.get(k),
+        charges: charges.get(k),
         discounts: discounts.get(k),
         paymentMethod: paymentMethods.get(k) ?? NO_PAYMENT_METHOD,
       }),
       r * cols,
     );
   });
-  return { asOf, featureSet: featureSet(), keys, matrix: { data, rows: subRows.length, cols } };
+  return { asOf, featureSet: featureSet(), keys, matrix: { data, rows: liveRows.length, cols } };
 }
 
 /** All customers (optionally of some accounts) with a live subscription at `asOf`. */

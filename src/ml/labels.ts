@@ -1,6 +1,13 @@
 import type { Database } from '../db/client.js';
 import { DAY_SECONDS, type FeatureScope } from '../db/queries/features.sql.js';
-import { churnLabelsQuery, type ChurnLabelRow, type ChurnMoment } from '../db/queries/labels.sql.js';
+import {
+  customerStandingQuery,
+  DUNNING_LOOKBACK_SECONDS,
+  failuresBetweenQuery,
+  type ChurnMoment,
+  type CustomerStandingRow,
+  type FailureWindowRow,
+} from '../db/queries/labels.sql.js';
 
 export type { ChurnMoment };
 import type { CustomerKey } from './features.js';
@@ -38,11 +45,11 @@ export interface ChurnLabel extends CustomerKey {
 
 const INVOLUNTARY_REASONS = new Set(['payment_failed', 'payment_disputed']);
 
-/** Voluntary or involuntary, from the cancellation reason and the failures before the end. */
-export function churnTypeOf(row: Pick<ChurnLabelRow, 'churned' | 'cancellation_reason' | 'dunning_failures'>): ChurnType {
-  if (!row.churned) return 'none';
-  if (row.cancellation_reason && INVOLUNTARY_REASONS.has(row.cancellation_reason)) return 'involuntary';
-  if (row.cancellation_reason !== 'cancellation_requested' && Number(row.dunning_failures) > 0) return 'involuntary';
+/** Voluntary or involuntary, from the cancellation reason and the failures before the churn moment. */
+export function churnTypeOf(churned: boolean, reason: string | null, dunningFailures: number): ChurnType {
+  if (!churned) return 'none';
+  if (reason && INVOLUNTARY_REASONS.has(reason)) return 'involuntary';
+  if (reason !== 'cancellation_requested' && dunningFailures > 0) return 'involuntary';
   return 'voluntary';
 }
 
@@ -52,22 +59,54 @@ export interface LabelOptions {
   churnMoment?: ChurnMoment;
 }
 
-/** Labels for every customer in the population at `asOf` (optionally of some accounts), ordered by account, customer. */
+const keyOf = (account: string, customerId: string) => `${account}\u0001${customerId}`;
+const truthy = (v: unknown) => v === true || v === 't';
+
+/**
+ * Labels for every customer in the population at `asOf` (optionally of some accounts), ordered by
+ * account, customer. Three set-based reads: standing at asOf (the population), standing at the
+ * horizon's end (the outcome), failed payments in between (the churn type).
+ */
 export async function churnLabelsAt(database: Database, asOf: number, options: LabelOptions = {}): Promise<ChurnLabel[]> {
   const horizonDays = options.horizonDays ?? DEFAULT_HORIZON_DAYS;
   if (!(horizonDays > 0)) throw new Error('horizonDays must be positive');
+  const moment = options.churnMoment ?? 'request';
   const scope: FeatureScope = options.accounts ? { kind: 'accounts', accounts: options.accounts } : { kind: 'all' };
-  const rows = await database.query<ChurnLabelRow>(churnLabelsQuery(asOf, horizonDays * DAY_SECONDS, scope, options.churnMoment ?? 'request'));
-  return rows.map((r) => {
-    const churned = r.churned === true || (r.churned as unknown) === 't';
-    return {
-      account: r.account,
-      customerId: r.customer_id,
+  const until = asOf + horizonDays * DAY_SECONDS;
+  const [before, after, failures] = await Promise.all([
+    database.query<CustomerStandingRow>(customerStandingQuery(asOf, scope, moment)),
+    database.query<CustomerStandingRow>(customerStandingQuery(until, scope, moment)),
+    database.query<FailureWindowRow>(failuresBetweenQuery(asOf - DUNNING_LOOKBACK_SECONDS, until, scope)),
+  ]);
+  const outcome = new Map(after.map((r) => [keyOf(r.account, r.customer_id), r]));
+  const failuresOf = new Map<string, FailureWindowRow[]>();
+  for (const f of failures) {
+    const k = keyOf(f.account, f.customer_id);
+    const list = failuresOf.get(k);
+    if (list) list.push(f);
+    else failuresOf.set(k, [f]);
+  }
+  const labels: ChurnLabel[] = [];
+  for (const b of before) {
+    // the population: live at asOf, and (counting at the request) not already set to cancel
+    if (!truthy(b.live) || !truthy(b.kept)) continue;
+    const k = keyOf(b.account, b.customer_id);
+    const o = outcome.get(k);
+    const gone = o?.last_gone == null ? null : Number(o.last_gone);
+    const churned = !!o && !truthy(o.kept) && gone !== null && gone > asOf && gone <= until;
+    // failed attempts in the dunning before the churn moment, on invoices not paid by then
+    const dunning = churned
+      ? (failuresOf.get(k) ?? []).filter((f) => f.failed_at > gone! - DUNNING_LOOKBACK_SECONDS && f.failed_at <= gone! && (f.paid_at === null || f.paid_at > gone!)).length
+      : 0;
+    labels.push({
+      account: b.account,
+      customerId: b.customer_id,
       churned,
-      churnType: churnTypeOf({ ...r, churned }),
-      churnedAt: churned && r.churned_at !== null ? Number(r.churned_at) : null,
-      endedAt: churned && r.ended_at !== null ? Number(r.ended_at) : null,
-      cancellationReason: churned ? r.cancellation_reason : null,
-    };
-  });
+      churnType: churnTypeOf(churned, o?.reason ?? null, dunning),
+      churnedAt: churned ? gone : null,
+      endedAt: churned && o?.ended_at != null ? Number(o.ended_at) : null,
+      cancellationReason: churned ? (o?.reason ?? null) : null,
+    });
+  }
+  return labels;
 }

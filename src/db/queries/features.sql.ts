@@ -63,7 +63,7 @@ function textList(values: readonly string[]): SQL {
   return sql.raw(values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', '));
 }
 
-const LIVE = textList(LIVE_STATUSES);
+const LIVE_LIST = LIVE_STATUSES.map((v) => `'${v}'`).join(', ');
 const ENDED = textList(ENDED_STATUSES);
 
 /** `fx(currency, usd_per_minor)`: the rate table as an inline VALUES list (same SQL on both engines). */
@@ -97,7 +97,8 @@ export function subscriptionStatesAt(at: number, scope: FeatureScope): SQL {
     order by sv.account, sv.subscription_id, sv.valid_from desc, sv.rank desc, sv.event_id desc`;
 }
 
-export interface SubscriptionFactsRow {
+/** Current state of a customer's subscriptions at `at` (one row per customer with any subscription). */
+export interface SubscriptionStateRow {
   account: string;
   customer_id: string;
   live_subscriptions: number;
@@ -105,116 +106,95 @@ export interface SubscriptionFactsRow {
   quantity: number | null;
   item_count: number | null;
   interval_months: number | null;
-  any_cancel_at_period_end: boolean;
-  any_trialing: boolean;
+  any_cancel_at_period_end: boolean | null;
+  any_trialing: boolean | null;
   trial_end: number | null;
-  any_past_due: boolean;
-  any_unpaid: boolean;
-  any_paused: boolean;
-  any_send_invoice: boolean;
+  any_past_due: boolean | null;
+  any_unpaid: boolean | null;
+  any_paused: boolean | null;
+  any_send_invoice: boolean | null;
   period_end: number | null;
-  discount_active: boolean;
+  discount_active: boolean | null;
   discount_end: number | null;
   oldest_live_start: number | null;
   default_payment_methods: string[] | null;
   first_start: number | null;
   ended_subscriptions: number;
+}
+
+/**
+ * Every customer's subscriptions as they stood at `at`: aggregates over their live subscriptions and
+ * lifetime counts. Customers with `live_subscriptions = 0` are not live at `at`.
+ *
+ * Each query in this file reads one relation (plus the tiny fx VALUES list) and groups by customer;
+ * the per-customer rows are joined in memory. Joins between large intermediate results are left out
+ * on purpose: right after a bulk ingest the planner's row estimates are stale and it would pick
+ * nested loops over them, which turns a one-second query into a quadratic one.
+ */
+export function subscriptionStateQuery(at: number, scope: FeatureScope): SQL {
+  const t = ts(at);
+  const live = sql.raw(`cur.status in (${LIVE_LIST})`);
+  return sql`select cur.account, cur.customer_id,
+      (count(*) filter (where ${live}))::float8 as live_subscriptions,
+      (sum(${usd(sql`cur.mrr`, 'fx')}) filter (where ${live}))::float8 as mrr_usd,
+      (sum(cur.quantity) filter (where ${live}))::float8 as quantity,
+      (sum(cur.item_count) filter (where ${live}))::float8 as item_count,
+      ((array_agg(${INTERVAL_MONTHS} order by cur.mrr desc, cur.subscription_id) filter (where ${live}))[1])::float8 as interval_months,
+      bool_or(cur.cancel_at_period_end or (cur.cancel_at is not null and cur.cancel_at > ${t})) filter (where ${live}) as any_cancel_at_period_end,
+      bool_or(cur.status = 'trialing') filter (where ${live}) as any_trialing,
+      (max(cur.trial_end) filter (where cur.status = 'trialing'))::float8 as trial_end,
+      bool_or(cur.status = 'past_due') filter (where ${live}) as any_past_due,
+      bool_or(cur.status = 'unpaid') filter (where ${live}) as any_unpaid,
+      bool_or(cur.status = 'paused' or cur.pause_behavior is not null) filter (where ${live}) as any_paused,
+      bool_or(cur.collection_method = 'send_invoice') filter (where ${live}) as any_send_invoice,
+      (min(cur.current_period_end) filter (where ${live} and cur.current_period_end > ${t}))::float8 as period_end,
+      bool_or(coalesce(jsonb_array_length(cur.discount_coupons), 0) > 0 and (cur.discount_end is null or cur.discount_end > ${t})) filter (where ${live}) as discount_active,
+      (min(cur.discount_end) filter (where ${live} and cur.discount_end > ${t}))::float8 as discount_end,
+      (min(coalesce(cur.start_date, cur.created)) filter (where ${live}))::float8 as oldest_live_start,
+      array_agg(cur.default_payment_method) filter (where ${live} and cur.default_payment_method is not null) as default_payment_methods,
+      min(coalesce(cur.start_date, cur.created, cur.valid_from))::float8 as first_start,
+      (count(*) filter (where cur.status in (${ENDED})))::float8 as ended_subscriptions
+    from (${subscriptionStatesAt(at, scope)}) cur
+    left join ${fxTable()} on fx.currency = lower(cur.currency)
+    group by cur.account, cur.customer_id
+    order by cur.account, cur.customer_id`;
+}
+
+export interface SubscriptionChangesRow {
+  account: string;
+  customer_id: string;
   upgrades_90d: number;
   downgrades_90d: number;
   seat_changes_90d: number;
   plan_changes: number;
   last_plan_change: number | null;
   status_changes_90d: number;
-  mrr_usd_90d_ago: number | null;
-  quantity_90d_ago: number | null;
 }
 
-/**
- * One row per customer with at least one live subscription at `at`: current state of their live
- * subscriptions, lifetime counts, change counts over 90 days (from consecutive versions), and MRR and
- * seats 90 days earlier. This query defines which customers exist at `at`.
- */
-export function subscriptionFactsQuery(at: number, scope: FeatureScope): SQL {
-  const t = ts(at);
+/** Plan, price, seat and status changes between consecutive subscription versions up to `at`. */
+export function subscriptionChangesQuery(at: number, scope: FeatureScope): SQL {
   const t90 = ts(at - 90 * DAY_SECONDS);
   return sql`with v as (
-      select sv.account, sv.subscription_id, sv.customer_id, sv.valid_from, sv.status, sv.mrr, sv.quantity, sv.price_id,
-        sv.start_date, sv.created,
-        row_number() over (partition by sv.account, sv.subscription_id order by sv.valid_from desc, sv.rank desc, sv.event_id desc) as rn,
-        lag(sv.mrr) over w as prev_mrr,
-        lag(sv.quantity) over w as prev_quantity,
-        lag(sv.price_id) over w as prev_price,
-        lag(sv.status) over w as prev_status
+      select sv.account, sv.customer_id, sv.valid_from, sv.status, sv.mrr, sv.quantity, sv.price_id,
+        lag(sv.mrr) over w as prev_mrr, lag(sv.quantity) over w as prev_quantity,
+        lag(sv.price_id) over w as prev_price, lag(sv.status) over w as prev_status
       from subscription_versions sv
-      where sv.valid_from <= ${t} and ${scopeFilter('sv', scope)}
+      where sv.valid_from <= ${ts(at)} and ${scopeFilter('sv', scope)}
       window w as (partition by sv.account, sv.subscription_id order by sv.valid_from, sv.rank, sv.event_id)
-    ),
-    cur as (${subscriptionStatesAt(at, scope)}),
-    live as (
-      select cur.*, ${usd(sql`cur.mrr`, 'fx')} as mrr_usd, ${INTERVAL_MONTHS} as interval_months
-      from cur left join ${fxTable()} on fx.currency = lower(cur.currency)
-      where cur.status in (${LIVE})
-    ),
-    live_agg as (
-      select account, customer_id,
-        count(*)::float8 as live_subscriptions,
-        sum(mrr_usd)::float8 as mrr_usd,
-        sum(quantity)::float8 as quantity,
-        sum(item_count)::float8 as item_count,
-        (array_agg(interval_months order by mrr desc, subscription_id))[1]::float8 as interval_months,
-        bool_or(cancel_at_period_end or (cancel_at is not null and cancel_at > ${t})) as any_cancel_at_period_end,
-        bool_or(status = 'trialing') as any_trialing,
-        max(trial_end) filter (where status = 'trialing')::float8 as trial_end,
-        bool_or(status = 'past_due') as any_past_due,
-        bool_or(status = 'unpaid') as any_unpaid,
-        bool_or(status = 'paused' or pause_behavior is not null) as any_paused,
-        bool_or(collection_method = 'send_invoice') as any_send_invoice,
-        min(current_period_end) filter (where current_period_end > ${t})::float8 as period_end,
-        bool_or(coalesce(jsonb_array_length(discount_coupons), 0) > 0 and (discount_end is null or discount_end > ${t})) as discount_active,
-        min(discount_end) filter (where discount_end > ${t})::float8 as discount_end,
-        min(coalesce(start_date, created))::float8 as oldest_live_start,
-        array_agg(default_payment_method) filter (where default_payment_method is not null) as default_payment_methods
-      from live group by account, customer_id
-    ),
-    hist as (
-      select cur.account, cur.customer_id,
-        min(coalesce(cur.start_date, cur.created, cur.valid_from))::float8 as first_start,
-        (count(*) filter (where cur.status in (${ENDED})))::float8 as ended_subscriptions
-      from cur join live_agg la on la.account = cur.account and la.customer_id = cur.customer_id
-      group by cur.account, cur.customer_id
-    ),
-    changes as (
-      select v.account, v.customer_id,
-        (count(*) filter (where v.valid_from > ${t90} and v.prev_mrr is not null and v.mrr > v.prev_mrr
-          and v.status not in (${ENDED}) and v.prev_status not in (${ENDED})))::float8 as upgrades_90d,
-        (count(*) filter (where v.valid_from > ${t90} and v.prev_mrr is not null and v.mrr < v.prev_mrr
-          and v.status not in (${ENDED}) and v.prev_status not in (${ENDED})))::float8 as downgrades_90d,
-        (count(*) filter (where v.valid_from > ${t90} and v.prev_quantity is not null and v.quantity <> v.prev_quantity
-          and v.status not in (${ENDED})))::float8 as seat_changes_90d,
-        (count(*) filter (where v.prev_price is not null and v.price_id is distinct from v.prev_price))::float8 as plan_changes,
-        max(v.valid_from) filter (where v.status not in (${ENDED}) and ((v.prev_price is not null and v.price_id is distinct from v.prev_price)
-          or (v.prev_mrr is not null and v.mrr <> v.prev_mrr)))::float8 as last_plan_change,
-        (count(*) filter (where v.valid_from > ${t90} and v.prev_status is not null and v.status <> v.prev_status))::float8 as status_changes_90d
-      from v join live_agg la on la.account = v.account and la.customer_id = v.customer_id
-      group by v.account, v.customer_id
-    ),
-    past as (
-      select p.account, p.customer_id, sum(${usd(sql`p.mrr`, 'fx')})::float8 as mrr_usd, sum(p.quantity)::float8 as quantity
-      from (${subscriptionStatesAt(at - 90 * DAY_SECONDS, scope)}) p
-      left join ${fxTable()} on fx.currency = lower(p.currency)
-      where p.status in (${LIVE})
-      group by p.account, p.customer_id
     )
-    select la.*, h.first_start, h.ended_subscriptions,
-      coalesce(c.upgrades_90d, 0) as upgrades_90d, coalesce(c.downgrades_90d, 0) as downgrades_90d,
-      coalesce(c.seat_changes_90d, 0) as seat_changes_90d, coalesce(c.plan_changes, 0) as plan_changes,
-      c.last_plan_change, coalesce(c.status_changes_90d, 0) as status_changes_90d,
-      p.mrr_usd as mrr_usd_90d_ago, p.quantity as quantity_90d_ago
-    from live_agg la
-    join hist h on h.account = la.account and h.customer_id = la.customer_id
-    left join changes c on c.account = la.account and c.customer_id = la.customer_id
-    left join past p on p.account = la.account and p.customer_id = la.customer_id
-    order by la.account, la.customer_id`;
+    select v.account, v.customer_id,
+      (count(*) filter (where v.valid_from > ${t90} and v.prev_mrr is not null and v.mrr > v.prev_mrr
+        and v.status not in (${ENDED}) and v.prev_status not in (${ENDED})))::float8 as upgrades_90d,
+      (count(*) filter (where v.valid_from > ${t90} and v.prev_mrr is not null and v.mrr < v.prev_mrr
+        and v.status not in (${ENDED}) and v.prev_status not in (${ENDED})))::float8 as downgrades_90d,
+      (count(*) filter (where v.valid_from > ${t90} and v.prev_quantity is not null and v.quantity <> v.prev_quantity
+        and v.status not in (${ENDED})))::float8 as seat_changes_90d,
+      (count(*) filter (where v.prev_price is not null and v.price_id is distinct from v.prev_price))::float8 as plan_changes,
+      (max(v.valid_from) filter (where v.status not in (${ENDED}) and ((v.prev_price is not null and v.price_id is distinct from v.prev_price)
+        or (v.prev_mrr is not null and v.mrr <> v.prev_mrr))))::float8 as last_plan_change,
+      (count(*) filter (where v.valid_from > ${t90} and v.prev_status is not null and v.status <> v.prev_status))::float8 as status_changes_90d
+    from v
+    group by v.account, v.customer_id`;
 }
 
 export interface PaymentFailureFactsRow {
@@ -341,51 +321,52 @@ export function cardsAtQuery(at: number, keys: { account: string; id: string }[]
     order by e.account, e.object_id, e.created desc, e.id desc`;
 }
 
-export interface MoneyEventFactsRow {
+export interface RefundFactsRow {
   account: string;
   customer_id: string;
   refunds_90d: number;
   refunded_usd_90d: number;
+}
+
+export function refundFactsQuery(at: number, scope: FeatureScope): SQL {
+  const t90 = ts(at - 90 * DAY_SECONDS);
+  return sql`select rf.account, rf.customer_id, (count(*) filter (where rf.created > ${t90}))::float8 as refunds_90d,
+      coalesce(sum(${usd(sql`rf.amount`, 'fx')}) filter (where rf.created > ${t90}), 0)::float8 as refunded_usd_90d
+    from refunds rf left join ${fxTable()} on fx.currency = lower(rf.currency)
+    where rf.created <= ${ts(at)} and rf.customer_id is not null and ${scopeFilter('rf', scope)}
+    group by rf.account, rf.customer_id`;
+}
+
+export interface DisputeFactsRow {
+  account: string;
+  customer_id: string;
   disputes_90d: number;
   disputes_ever: number;
+}
+
+export function disputeFactsQuery(at: number, scope: FeatureScope): SQL {
+  return sql`select dp.account, dp.customer_id, (count(*) filter (where dp.created > ${ts(at - 90 * DAY_SECONDS)}))::float8 as disputes_90d,
+      count(*)::float8 as disputes_ever
+    from disputes dp
+    where dp.created <= ${ts(at)} and dp.customer_id is not null and ${scopeFilter('dp', scope)}
+    group by dp.account, dp.customer_id`;
+}
+
+export interface ChargeFactsRow {
+  account: string;
+  customer_id: string;
   last_charge_method: string | null;
   failed_charges_90d: number;
 }
 
-/** Refunds, disputes and the payment method type of the latest charge, per customer, at `at`. */
-export function moneyEventFactsQuery(at: number, scope: FeatureScope): SQL {
-  const t = ts(at);
-  const t90 = ts(at - 90 * DAY_SECONDS);
-  return sql`with r as (
-      select rf.account, rf.customer_id, (count(*) filter (where rf.created > ${t90}))::float8 as refunds_90d,
-        coalesce(sum(${usd(sql`rf.amount`, 'fx')}) filter (where rf.created > ${t90}), 0)::float8 as refunded_usd_90d
-      from refunds rf left join ${fxTable()} on fx.currency = lower(rf.currency)
-      where rf.created <= ${t} and rf.customer_id is not null and ${scopeFilter('rf', scope)}
-      group by rf.account, rf.customer_id
-    ),
-    d as (
-      select dp.account, dp.customer_id, (count(*) filter (where dp.created > ${t90}))::float8 as disputes_90d,
-        count(*)::float8 as disputes_ever
-      from disputes dp
-      where dp.created <= ${t} and dp.customer_id is not null and ${scopeFilter('dp', scope)}
-      group by dp.account, dp.customer_id
-    ),
-    c as (
-      select ch.account, ch.customer_id,
-        (array_agg(ch.payment_method_type order by ch.created desc, ch.id desc) filter (where ch.payment_method_type is not null))[1] as last_charge_method,
-        (count(*) filter (where ch.created > ${t90} and ch.status = 'failed'))::float8 as failed_charges_90d
-      from charges ch
-      where ch.created <= ${t} and ch.customer_id is not null and ${scopeFilter('ch', scope)}
-      group by ch.account, ch.customer_id
-    ),
-    k as (select account, customer_id from r union select account, customer_id from d union select account, customer_id from c)
-    select k.account, k.customer_id, coalesce(r.refunds_90d, 0) as refunds_90d, coalesce(r.refunded_usd_90d, 0) as refunded_usd_90d,
-      coalesce(d.disputes_90d, 0) as disputes_90d, coalesce(d.disputes_ever, 0) as disputes_ever,
-      c.last_charge_method, coalesce(c.failed_charges_90d, 0) as failed_charges_90d
-    from k
-    left join r on r.account = k.account and r.customer_id = k.customer_id
-    left join d on d.account = k.account and d.customer_id = k.customer_id
-    left join c on c.account = k.account and c.customer_id = k.customer_id`;
+/** The payment method type of the latest charge (when no payment method object is known) and failed charges. */
+export function chargeFactsQuery(at: number, scope: FeatureScope): SQL {
+  return sql`select ch.account, ch.customer_id,
+      (array_agg(ch.payment_method_type order by ch.created desc, ch.id desc) filter (where ch.payment_method_type is not null))[1] as last_charge_method,
+      (count(*) filter (where ch.created > ${ts(at - 90 * DAY_SECONDS)} and ch.status = 'failed'))::float8 as failed_charges_90d
+    from charges ch
+    where ch.created <= ${ts(at)} and ch.customer_id is not null and ${scopeFilter('ch', scope)}
+    group by ch.account, ch.customer_id`;
 }
 
 export interface DiscountFactsRow {

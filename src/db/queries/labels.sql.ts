@@ -1,18 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { DAY_SECONDS, ENDED_STATUSES, LIVE_STATUSES, scopeFilter, subscriptionStatesAt, type FeatureScope } from './features.sql.js';
 
-export interface ChurnLabelRow {
-  account: string;
-  customer_id: string;
-  churned: boolean;
-  /** the churn moment (unix seconds), for churners */
-  churned_at: number | null;
-  ended_at: number | null;
-  cancellation_reason: string | null;
-  /** failed attempts in the 45 days before the churn moment on invoices still unpaid then */
-  dunning_failures: number;
-}
-
 /**
  * When a customer counts as gone:
  * - 'request': when their last live subscription was cancelled — the cancellation request
@@ -30,58 +18,67 @@ function list(values: readonly string[]): SQL {
 
 const LIVE = list(LIVE_STATUSES);
 const ENDED = list(ENDED_STATUSES);
-const CANCELLING = sql.raw(`(cancel_at_period_end or cancel_at is not null)`);
+const CANCELLING = sql.raw(`(s.cancel_at_period_end or s.cancel_at is not null)`);
 
-/**
- * For every customer in the population at `asOf`: did they churn by `asOf + horizon`? A customer
- * churns when no subscription that is live (and, in 'request' mode, not set to cancel) is left at
- * the horizon's end, and the moment the last one went falls inside (asOf, asOf + horizon]. Someone
- * who cancels and re-subscribes (or withdraws the cancellation) within the horizon did not churn.
- */
-export function churnLabelsQuery(asOf: number, horizonSeconds: number, scope: FeatureScope, moment: ChurnMoment = 'request'): SQL {
-  const t0 = sql`${Math.floor(asOf)}::bigint`;
-  const t1 = sql`${Math.floor(asOf + horizonSeconds)}::bigint`;
-  const request = moment === 'request';
-  // a subscription still counting as a customer relationship
-  const keeps = request ? sql`(s.status in (${LIVE}) and not ${CANCELLING})` : sql`(s.status in (${LIVE}))`;
-  // when a subscription that no longer keeps the customer was let go
-  const goneAt = request
+function keeps(moment: ChurnMoment): SQL {
+  return moment === 'request' ? sql`(s.status in (${LIVE}) and not ${CANCELLING})` : sql`(s.status in (${LIVE}))`;
+}
+
+/** When a subscription that no longer keeps the customer was let go (null while it keeps them). */
+function goneAt(moment: ChurnMoment): SQL {
+  return moment === 'request'
     ? sql`(case when s.status in (${ENDED}) then coalesce(s.canceled_at, s.ended_at, s.valid_from)
         when s.status in (${LIVE}) and ${CANCELLING} then coalesce(s.canceled_at, s.valid_from) end)`
     : sql`(case when s.status in (${ENDED}) then coalesce(s.ended_at, s.canceled_at, s.valid_from) end)`;
-  return sql`with s0 as (${subscriptionStatesAt(asOf, scope)}),
-    population as (
-      select s.account, s.customer_id from s0 s
-      group by s.account, s.customer_id
-      having bool_or(s.status in (${LIVE})) ${request ? sql`and bool_or(${keeps})` : sql``}
-    ),
-    s1 as (
-      select s.account, s.customer_id, s.subscription_id, s.status, s.ended_at, s.cancellation_reason,
-        ${keeps} as keeps, ${goneAt} as gone_at
-      from (${subscriptionStatesAt(asOf + horizonSeconds, scope)}) s
-      join population p on p.account = s.account and p.customer_id = s.customer_id
-    ),
-    agg as (
-      select s1.account, s1.customer_id, bool_or(s1.keeps) as any_kept,
-        max(s1.gone_at) as last_gone,
-        (array_agg(s1.cancellation_reason order by s1.gone_at desc, s1.subscription_id) filter (where s1.gone_at is not null))[1] as reason,
-        max(s1.ended_at) filter (where s1.status in (${ENDED})) as ended_at
-      from s1 group by s1.account, s1.customer_id
-    ),
-    churners as (select * from agg where not agg.any_kept and agg.last_gone > ${t0} and agg.last_gone <= ${t1}),
-    fails as (
-      select c.account, c.customer_id, count(*)::float8 as n
-      from churners c
-      join payment_failures pf on pf.account = c.account and pf.customer_id = c.customer_id
-      left join invoices i on i.account = pf.account and i.id = pf.invoice_id
-      where pf.failed_at > c.last_gone - ${45 * DAY_SECONDS} and pf.failed_at <= c.last_gone
-        and (i.id is null or i.paid_at is null or i.paid_at > c.last_gone)
-      group by c.account, c.customer_id
-    )
-    select p.account, p.customer_id, (c.account is not null) as churned, c.last_gone::float8 as churned_at,
-      c.ended_at::float8 as ended_at, c.reason as cancellation_reason, coalesce(f.n, 0)::float8 as dunning_failures
-    from population p
-    left join churners c on c.account = p.account and c.customer_id = p.customer_id
-    left join fails f on f.account = p.account and f.customer_id = p.customer_id
-    order by p.account, p.customer_id`;
 }
+
+export interface CustomerStandingRow {
+  account: string;
+  customer_id: string;
+  /** a live subscription (in 'request' mode: one not set to cancel) exists at the time asked */
+  kept: boolean;
+  live: boolean;
+  /** newest moment a subscription let the customer go, at or before the time asked */
+  last_gone: number | null;
+  /** cancellation reason of that subscription */
+  reason: string | null;
+  ended_at: number | null;
+}
+
+/**
+ * Every customer's standing at `at` from their subscriptions' states then: still kept, and when and
+ * why the last subscription let them go. One relation, grouped by customer (no joins: see
+ * features.sql.ts on stale planner estimates after bulk loads).
+ */
+export function customerStandingQuery(at: number, scope: FeatureScope, moment: ChurnMoment): SQL {
+  const gone = goneAt(moment);
+  return sql`select s.account, s.customer_id,
+      coalesce(bool_or(${keeps(moment)}), false) as kept,
+      coalesce(bool_or(s.status in (${LIVE})), false) as live,
+      max(${gone})::float8 as last_gone,
+      (array_agg(s.cancellation_reason order by ${gone} desc, s.subscription_id) filter (where ${gone} is not null))[1] as reason,
+      (max(s.ended_at) filter (where s.status in (${ENDED})))::float8 as ended_at
+    from (${subscriptionStatesAt(at, scope)}) s
+    group by s.account, s.customer_id
+    order by s.account, s.customer_id`;
+}
+
+export interface FailureWindowRow {
+  account: string;
+  customer_id: string;
+  failed_at: number;
+  /** when the failed invoice was paid (null: never) */
+  paid_at: number | null;
+}
+
+/** Failed attempts in (from, to], with when their invoice was paid. */
+export function failuresBetweenQuery(from: number, to: number, scope: FeatureScope): SQL {
+  return sql`select pf.account, pf.customer_id, pf.failed_at::float8 as failed_at,
+      i.paid_at::float8 as paid_at
+    from payment_failures pf
+    left join invoices i on i.account = pf.account and i.id = pf.invoice_id
+    where pf.failed_at > ${Math.floor(from)}::bigint and pf.failed_at <= ${Math.floor(to)}::bigint
+      and pf.customer_id is not null and ${scopeFilter('pf', scope)}`;
+}
+
+export const DUNNING_LOOKBACK_SECONDS = 45 * DAY_SECONDS;
