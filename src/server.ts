@@ -5,6 +5,14 @@ import type { Database } from './db/client.js';
 import type { Env } from './env.js';
 import { systemNow } from './lib/clock.js';
 import { startProjector, type ProjectorHandle } from './services/events/projector.js';
+import { startRelay } from './services/outbox/relay.js';
+import { inngest } from './inngest/client.js';
+import { logger } from './lib/logger.js';
+
+/** The relay runs only where an Inngest server is configured; otherwise the outbox just waits. */
+export function inngestConfigured(env: Env): boolean {
+  return Boolean(env.INNGEST_EVENT_KEY || env.INNGEST_DEV || env.INNGEST_BASE_URL);
+}
 
 export interface RunningServer {
   url: string;
@@ -20,9 +28,16 @@ export interface RunningServer {
 export async function startServer(
   database: Database,
   env: Env,
-  options: { port?: number; host?: string; deps?: Partial<AppDeps>; background?: Array<{ stop(): Promise<void> }> } = {},
+  options: { port?: number; host?: string; deps?: Partial<AppDeps>; background?: Array<{ stop(): Promise<void> }>; relay?: boolean } = {},
 ): Promise<RunningServer> {
   const projector = startProjector(database);
+  const background = [...(options.background ?? [])];
+  if (options.relay ?? inngestConfigured(env)) {
+    const relay = startRelay({ database, send: (events) => inngest.send(events) });
+    background.push({ stop: () => relay.stop().then(() => {}) });
+  } else {
+    logger.info('Inngest is not configured: stored events are projected here and wait in the outbox for a relay');
+  }
   const app = createApp({ database, env, now: systemNow, onEventsStored: projector.wake, ...options.deps });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? env.PORT, hostname: options.host ?? '0.0.0.0' }, () => resolve(s));
@@ -35,7 +50,7 @@ export async function startServer(
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await projector.stop();
-      for (const b of options.background ?? []) await b.stop();
+      for (const b of background) await b.stop();
     },
   };
 }
