@@ -124,6 +124,10 @@ class MonthBuffer {
     this.arena = arena ?? Buffer.allocUnsafe(serialize ? 1 << 24 : 0);
   }
 
+  get usedBytes(): number {
+    return this.bytes;
+  }
+
   get arenaBuffer(): Buffer {
     return this.arena;
   }
@@ -144,7 +148,7 @@ class MonthBuffer {
     this.created[this.count] = created;
     this.owners[this.count] = owner;
     if (this.bytes + json.length * 3 > this.arena.length) {
-      const arena = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.bytes + json.length * 3));
+      const arena = Buffer.allocUnsafe(Math.max(Math.ceil(this.arena.length * 1.5), this.bytes + json.length * 3));
       this.arena.copy(arena, 0, 0, this.bytes);
       this.arena = arena;
     }
@@ -324,7 +328,7 @@ export class World {
     const { buffer, stats } = this.generateMonth(true);
     const packed = buffer.pack();
     // the arena is handed over (transferred); the next month starts with one of similar size
-    this.arenaHint = Math.ceil(buffer.arenaBuffer.length * 1.1);
+    this.arenaHint = Math.max(1 << 20, Math.ceil(buffer.usedBytes * 1.15));
     this.arena = null;
     return { packed, stats };
   }
