@@ -4,6 +4,7 @@ import { registerIngest } from './ingest.js';
 import { registerTrain } from './train.js';
 import { registerScore } from './score.js';
 import { registerServe } from './serve.js';
+import { registerDemo } from './demo.js';
 import { registerStripeSandbox } from './stripe-sandbox.js';
 import { registerDoctor } from './doctor.js';
 import { registerSimulate } from './simulate.js';
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerTrain(program);
   registerScore(program);
   registerServe(program);
+  registerDemo(program);
   registerStripeSandbox(program);
   registerDoctor(program);
   registerSimulate(program);
