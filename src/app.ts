@@ -3,6 +3,7 @@ import { requestId } from 'hono/request-id';
 import type { Database } from './db/client.js';
 import type { Env } from './env.js';
 import type { UnixSeconds } from './lib/clock.js';
+import type { ModelRegistry } from './ml/registry.js';
 import { errorResponse, handleError } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -19,6 +20,8 @@ export interface AppDeps {
   onEventsStored?: () => void;
   /** extra readiness checks (model loaded, …) contributed by other parts */
   readinessChecks?: Record<string, () => Promise<boolean> | boolean>;
+  /** the champion model, hot-reloaded (absent in tests that need no model) */
+  models?: ModelRegistry;
   /** extra status shown by /healthz (TF.js backend, …) */
   healthInfo?: () => Record<string, unknown>;
 }

@@ -8,6 +8,9 @@ import { startProjector, type ProjectorHandle } from './services/events/projecto
 import { startRelay } from './services/outbox/relay.js';
 import { inngest } from './inngest/client.js';
 import { logger } from './lib/logger.js';
+import { activeBackend, initBackend } from './ml/backend.js';
+import { featureSet } from './ml/features.js';
+import { ModelRegistry } from './ml/registry.js';
 
 /** The relay runs only where an Inngest server is configured; otherwise the outbox just waits. */
 export function inngestConfigured(env: Env): boolean {
@@ -16,6 +19,7 @@ export function inngestConfigured(env: Env): boolean {
 
 export interface RunningServer {
   url: string;
+  models: ModelRegistry;
   port: number;
   projector: ProjectorHandle;
   close(): Promise<void>;
@@ -38,7 +42,20 @@ export async function startServer(
   } else {
     logger.info('Inngest is not configured: stored events are projected here and wait in the outbox for a relay');
   }
-  const app = createApp({ database, env, now: systemNow, onEventsStored: projector.wake, ...options.deps });
+  await initBackend(env.TFJS_BACKEND);
+  const models = new ModelRegistry({ db: database.db, modelDir: env.MODEL_DIR, featureSet: featureSet() });
+  await models.refresh();
+  const app = createApp({
+    database,
+    env,
+    now: systemNow,
+    onEventsStored: projector.wake,
+    models,
+    // Webhooks must keep flowing before any model exists, so readiness needs only the database;
+    // the model's state is reported beside it.
+    healthInfo: () => ({ tfjsBackend: activeBackend(), model: models.status() }),
+    ...options.deps,
+  });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? env.PORT, hostname: options.host ?? '0.0.0.0' }, () => resolve(s));
   });
@@ -47,6 +64,7 @@ export async function startServer(
     url: `http://127.0.0.1:${port}`,
     port,
     projector,
+    models,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await projector.stop();

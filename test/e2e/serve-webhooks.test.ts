@@ -69,3 +69,12 @@ it('webhooks delivered out of order over HTTP project exactly like a batch inges
   expect(new Set(a.customers!.map((c) => (c as { account: string }).account)).size).toBeGreaterThan(1);
   for (const table of PROJECTION_TABLES) expect(a[table], table).toEqual(b[table]);
 });
+
+it('reports the TF.js backend and model state on /healthz and readiness on /readyz', async () => {
+  const health = (await (await fetch(`${server.url}/healthz`)).json()) as { status: string; tfjsBackend: string; model: { version: string | null } };
+  expect(health.status).toBe('ok');
+  expect(['tensorflow', 'wasm', 'cpu']).toContain(health.tfjsBackend);
+  expect(health.model.version).toBeNull();
+  const ready = await fetch(`${server.url}/readyz`);
+  expect(ready.status).toBe(200);
+});
