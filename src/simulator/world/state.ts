@@ -85,7 +85,9 @@ export class CustomerState {
 
   // dunning: the open invoice being retried
   openInvoice = '';
+  /** when the open invoice was finalised (retries count from here) and when it was drafted */
   openInvoiceCreated = 0;
+  openInvoiceDraftedAt = 0;
   openAmount = 0;
   openSubtotal = 0;
   openPeriodStart = 0;

@@ -334,12 +334,19 @@ export class World {
   }
 
   private arenaHint = 1 << 24;
+  /** the month being generated: every event's `created` must fall inside it to keep the order */
+  private window: [number, number] = [0, 0];
+
+  private inWindow(t: number): number {
+    return Math.min(Math.max(t, this.window[0]), this.window[1] - 1);
+  }
 
   private generateMonth(serialize: boolean, actions?: ActionLookup): { buffer: MonthBuffer; stats: MonthStats } {
     const ms = this.monthStart(this.month);
     const me = this.monthStart(this.month + 1);
     const buffer = new MonthBuffer(serialize, this.arena ?? (serialize ? Buffer.allocUnsafe(this.arenaHint) : null));
     this.buffer = buffer;
+    this.window = [ms, me];
     if (this.month === 0 && this.shard.index === 0) this.emitCatalog(ms);
     let liveAtStart = 0;
     const before = { ...this.counters };
@@ -739,7 +746,7 @@ export class World {
       this.emit(c, 'invoice.voided', t, this.invoice(c, facts));
       return;
     }
-    const at = t + 3600;
+    const at = this.inWindow(t + 3600);
     facts.status = 'open';
     facts.finalizedAt = at;
     this.emit(c, 'invoice.finalized', at, this.invoice(c, facts));
@@ -749,6 +756,7 @@ export class World {
     }
     c.openInvoice = invoiceId;
     c.openInvoiceCreated = at;
+    c.openInvoiceDraftedAt = t;
     c.openAmount = facts.subtotal - facts.discountAmount;
     c.openSubtotal = facts.subtotal;
     c.openPeriodStart = c.periodStart;
@@ -776,7 +784,7 @@ export class World {
     let cardExpired = cardExpiresAt(c) <= t;
     if (n > 1 && cardExpired && r.chance(CARD_UPDATE_ON_FAILURE)) {
       // the dunning e-mail worked: a new card arrives just before the retry
-      this.replaceCard(c, t - 60, r);
+      this.replaceCard(c, this.inWindow(t - 60), r);
       cardExpired = false;
     }
     let failureCode: string | null = null;
@@ -788,7 +796,7 @@ export class World {
     const facts: InvoiceFacts = {
       id: c.openInvoice,
       number: `${c.id.slice(4, 12).toUpperCase()}-${String(c.invoiceSeq).padStart(4, '0')}`,
-      created: c.openInvoiceCreated - 3600,
+      created: c.openInvoiceDraftedAt,
       status: 'open',
       billingReason: 'subscription_cycle',
       subtotal: c.openSubtotal,
@@ -797,7 +805,7 @@ export class World {
       attemptCount: n,
       nextPaymentAttempt: null,
       periodStart: c.openPrevPeriodStart,
-      periodEnd: c.openInvoiceCreated - 3600,
+      periodEnd: c.openInvoiceDraftedAt,
       linePeriodStart: c.openPeriodStart,
       linePeriodEnd: c.openPeriodEnd,
       chargeId: this.newId(c, 'ch'),
@@ -885,7 +893,7 @@ export class World {
     }
     c.autoUpdate = 1;
     // same day, so the event stays inside the month being simulated
-    const at = t + r.int(0, 20 * 3600);
+    const at = this.inWindow(t + r.int(0, 20 * 3600));
     const previous = { card: { exp_month: c.expMonth, exp_year: c.expYear, last4: c.last4 } };
     c.expYear += r.int(3, 4);
     if (r.chance(0.3)) c.last4 = String(1000 + r.int(0, 8999));
