@@ -42,7 +42,7 @@ import type { FeatureSet, FeatureSpec, Matrix } from './types.js';
  * failure), "no card" sets the card one-hots to 0 and days-to-expiry to its cap.
  */
 
-export const FEATURE_SET_VERSION = 'churn-features-v1';
+export const FEATURE_SET_VERSION = 'churn-features-v2';
 
 export interface CustomerKey {
   account: string;
@@ -93,6 +93,10 @@ const usdFromLog = (v: number) => Math.max(0, Math.round(Math.expm1(v)));
 
 const BANK_DEBIT_TYPES = new Set(['sepa_debit', 'us_bank_account', 'bacs_debit', 'au_becs_debit', 'acss_debit', 'nz_bank_account', 'ach_debit', 'ach_credit_transfer']);
 
+function discountActive(f: CustomerFacts): boolean {
+  return !!f.sub.discount_active || n(f.discounts?.active_discounts) > 0;
+}
+
 /** The payment method on file, else the type the latest charge was paid with (no payment method objects seen). */
 function paymentMethodType(f: CustomerFacts): string | null {
   return f.paymentMethod.type ?? f.charges?.last_charge_method ?? null;
@@ -121,12 +125,37 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(Math.log1p(Math.max(0, n(f.sub.mrr_usd))) - Math.log1p(Math.max(0, n(f.past?.mrr_usd))), -10, 10),
   },
   {
+    spec: { name: 'mrr_paid_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD after the largest active percentage discount)', sentence: (v) => `pays about $${usdFromLog(v)} a month` },
+    value: (f) => {
+      const pct = discountActive(f) ? clamp(n(f.discounts?.max_percent_off), 0, 100) : 0;
+      return Math.log1p(Math.max(0, n(f.sub.mrr_usd)) * (1 - pct / 100));
+    },
+  },
+  {
+    spec: { name: 'price_per_seat_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD per seat): the plan tier', sentence: (v) => `about $${usdFromLog(v)} per seat` },
+    value: (f) => Math.log1p(Math.max(0, n(f.sub.mrr_usd)) / Math.max(1, n(f.sub.quantity, 1))),
+  },
+  {
+    spec: { name: 'mrr_vs_start', kind: 'ratio', description: 'log ratio of MRR now to MRR when the subscriptions started (expansion or contraction so far)', sentence: (v) => `MRR ${v >= 0 ? 'up' : 'down'} ${Math.abs(Math.round(Math.expm1(v) * 100))}% since the start` },
+    value: (f) => {
+      const now = Math.max(0, n(f.sub.mrr_usd));
+      return clamp(Math.log1p(now) - Math.log1p(Math.max(0, now - n(f.changes?.mrr_usd_delta_total))), -10, 10);
+    },
+  },
+  {
     spec: { name: 'interval_months', kind: 'number', description: 'billing interval of the main subscription in months', sentence: (v) => (v >= 12 ? `billed every ${round1(v / 12)} year(s)` : `billed every ${round1(v)} month(s)`) },
     value: (f) => clamp(n(f.sub.interval_months, 1), 0, 60),
   },
   {
     spec: { name: 'seats_log', kind: 'count', description: 'log(1 + total quantity of live subscriptions)', sentence: (v) => plural(Math.expm1(v), 'seat') },
     value: (f) => Math.log1p(Math.max(0, n(f.sub.quantity))),
+  },
+  {
+    spec: { name: 'seats_vs_start', kind: 'ratio', description: 'log ratio of seats now to seats at the start', sentence: (v) => `${v >= 0 ? 'grew' : 'shrank'} to ${Math.round(Math.exp(v) * 100)}% of the starting seats` },
+    value: (f) => {
+      const now = Math.max(1, n(f.sub.quantity, 1));
+      return clamp(Math.log(now) - Math.log(Math.max(1, now - n(f.changes?.seat_delta_total))), -10, 10);
+    },
   },
   {
     spec: { name: 'seat_change_90d', kind: 'number', description: 'change in total quantity over 90 days (clipped to ±100)', sentence: (v) => `${v >= 0 ? '+' : ''}${Math.round(v)} seats in 90 days` },
@@ -137,12 +166,24 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(n(f.changes?.seat_changes_90d), 0, 50),
   },
   {
+    spec: { name: 'seat_decreases_60d', kind: 'count', description: 'quantity decreases in 60 days', sentence: (v) => `seats reduced ${plural(v, 'time')} in 60 days` },
+    value: (f) => clamp(n(f.changes?.seat_decreases_60d), 0, 50),
+  },
+  {
+    spec: { name: 'downgrades_60d', kind: 'count', description: 'MRR decreases in 60 days', sentence: (v) => `${plural(v, 'downgrade')} in 60 days` },
+    value: (f) => clamp(n(f.changes?.downgrades_60d), 0, 50),
+  },
+  {
     spec: { name: 'upgrades_90d', kind: 'count', description: 'MRR increases in 90 days', sentence: (v) => `${plural(v, 'upgrade')} in 90 days` },
     value: (f) => clamp(n(f.changes?.upgrades_90d), 0, 50),
   },
   {
     spec: { name: 'downgrades_90d', kind: 'count', description: 'MRR decreases in 90 days', sentence: (v) => `${plural(v, 'downgrade')} in 90 days` },
     value: (f) => clamp(n(f.changes?.downgrades_90d), 0, 50),
+  },
+  {
+    spec: { name: 'net_plan_moves', kind: 'number', description: 'upgrades minus downgrades over the customer lifetime', sentence: (v) => `net ${v >= 0 ? '+' : ''}${Math.round(v)} plan moves so far` },
+    value: (f) => clamp(n(f.changes?.upgrades_total) - n(f.changes?.downgrades_total), -20, 20),
   },
   {
     spec: { name: 'plan_changes', kind: 'count', description: 'price changes over the customer lifetime', sentence: (v) => `${plural(v, 'plan change')} so far` },
@@ -167,6 +208,10 @@ const DEFINITIONS: FeatureDefinition[] = [
   {
     spec: { name: 'failed_payments_30d', kind: 'count', description: 'failed payment attempts in 30 days', sentence: (v) => `${plural(v, 'failed payment')} in 30 days` },
     value: (f) => clamp(n(f.failures?.failures_30d), 0, 50),
+  },
+  {
+    spec: { name: 'failed_payments_60d', kind: 'count', description: 'failed payment attempts in 60 days', sentence: (v) => `${plural(v, 'failed payment')} in 60 days` },
+    value: (f) => clamp(n(f.failures?.failures_60d), 0, 50),
   },
   {
     spec: { name: 'failed_payments_90d', kind: 'count', description: 'failed payment attempts in 90 days', sentence: (v) => `${plural(v, 'failed payment')} in 90 days` },
@@ -233,14 +278,21 @@ const DEFINITIONS: FeatureDefinition[] = [
   },
   {
     spec: { name: 'discount_active', kind: 'bool', description: 'a discount is in force', sentence: (v) => (v ? 'has an active discount' : 'no active discount') },
-    value: (f) => bool(f.sub.discount_active || n(f.discounts?.active_discounts) > 0),
+    value: (f) => bool(discountActive(f)),
   },
   {
     spec: { name: 'discount_days_left', kind: 'days', description: 'days until the active discount ends (365 for a forever discount, 0 when none)', sentence: (v) => (v <= 0 ? 'no discount ending' : `discount ends in ${Math.round(v)} days`) },
     value: (f) => {
-      if (!(f.sub.discount_active || n(f.discounts?.active_discounts) > 0)) return 0;
+      if (!discountActive(f)) return 0;
       const ends = [f.sub.discount_end, f.discounts?.discount_end].filter((e): e is number => e !== null && e !== undefined);
       return ends.length === 0 ? 365 : daysUntil(Math.min(...ends), f.asOf, 365);
+    },
+  },
+  {
+    spec: { name: 'days_since_discount_ended', kind: 'days', description: 'days since a discount ran out or was removed (365 when none)', sentence: (v) => (v >= 365 ? 'no discount ended recently' : `discount ended ${Math.round(v)} days ago`) },
+    value: (f) => {
+      const ends = [f.changes?.discount_ended_at, f.discounts?.last_discount_ended].filter((e): e is number => e !== null && e !== undefined && e <= f.asOf);
+      return ends.length === 0 ? 365 : clamp(days(f.asOf - Math.max(...ends)), 0, 365);
     },
   },
   {
@@ -259,6 +311,10 @@ const DEFINITIONS: FeatureDefinition[] = [
       if (last == null || prev == null) return 0;
       return clamp(Math.log1p(Math.max(0, last)) - Math.log1p(Math.max(0, prev)), -10, 10);
     },
+  },
+  {
+    spec: { name: 'refunds_60d', kind: 'count', description: 'refunds in 60 days', sentence: (v) => `${plural(v, 'refund')} in 60 days` },
+    value: (f) => clamp(n(f.refunds?.refunds_60d), 0, 50),
   },
   {
     spec: { name: 'refunds_90d', kind: 'count', description: 'refunds in 90 days', sentence: (v) => `${plural(v, 'refund')} in 90 days` },

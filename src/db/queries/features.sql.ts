@@ -169,13 +169,23 @@ export interface SubscriptionChangesRow {
   plan_changes: number;
   last_plan_change: number | null;
   status_changes_90d: number;
+  downgrades_60d: number;
+  seat_decreases_60d: number;
+  discount_ended_at: number | null;
+  /** lifetime sums of version-to-version changes while live: net seats and MRR (USD) gained since the start */
+  seat_delta_total: number;
+  mrr_usd_delta_total: number;
+  upgrades_total: number;
+  downgrades_total: number;
 }
 
 /** Plan, price, seat and status changes between consecutive subscription versions up to `at`. */
 export function subscriptionChangesQuery(at: number, scope: FeatureScope): SQL {
   const t90 = ts(at - 90 * DAY_SECONDS);
+  const t60 = ts(at - 60 * DAY_SECONDS);
+  const stillLive = sql`(v.prev_status is not null and v.status not in (${ENDED}) and v.prev_status not in (${ENDED}))`;
   return sql`with v as (
-      select sv.account, sv.customer_id, sv.valid_from, sv.status, sv.mrr, sv.quantity, sv.price_id,
+      select sv.account, sv.customer_id, sv.valid_from, sv.status, sv.mrr, sv.quantity, sv.price_id, sv.discount_end, sv.currency,
         lag(sv.mrr) over w as prev_mrr, lag(sv.quantity) over w as prev_quantity,
         lag(sv.price_id) over w as prev_price, lag(sv.status) over w as prev_status
       from subscription_versions sv
@@ -192,8 +202,17 @@ export function subscriptionChangesQuery(at: number, scope: FeatureScope): SQL {
       (count(*) filter (where v.prev_price is not null and v.price_id is distinct from v.prev_price))::float8 as plan_changes,
       (max(v.valid_from) filter (where v.status not in (${ENDED}) and ((v.prev_price is not null and v.price_id is distinct from v.prev_price)
         or (v.prev_mrr is not null and v.mrr <> v.prev_mrr))))::float8 as last_plan_change,
-      (count(*) filter (where v.valid_from > ${t90} and v.prev_status is not null and v.status <> v.prev_status))::float8 as status_changes_90d
-    from v
+      (count(*) filter (where v.valid_from > ${t90} and v.prev_status is not null and v.status <> v.prev_status))::float8 as status_changes_90d,
+      (count(*) filter (where v.valid_from > ${t60} and v.prev_mrr is not null and v.mrr < v.prev_mrr
+        and v.status not in (${ENDED}) and v.prev_status not in (${ENDED})))::float8 as downgrades_60d,
+      (count(*) filter (where v.valid_from > ${t60} and v.prev_quantity is not null and v.quantity < v.prev_quantity
+        and v.status not in (${ENDED})))::float8 as seat_decreases_60d,
+      (max(v.discount_end) filter (where v.discount_end <= ${ts(at)}))::float8 as discount_ended_at,
+      coalesce(sum(v.quantity - v.prev_quantity) filter (where ${stillLive}), 0)::float8 as seat_delta_total,
+      coalesce(sum(${usd(sql`v.mrr - v.prev_mrr`, 'fx')}) filter (where ${stillLive}), 0)::float8 as mrr_usd_delta_total,
+      (count(*) filter (where ${stillLive} and v.mrr > v.prev_mrr))::float8 as upgrades_total,
+      (count(*) filter (where ${stillLive} and v.mrr < v.prev_mrr))::float8 as downgrades_total
+    from v left join ${fxTable()} on fx.currency = lower(v.currency)
     group by v.account, v.customer_id`;
 }
 
@@ -201,6 +220,7 @@ export interface PaymentFailureFactsRow {
   account: string;
   customer_id: string;
   failures_30d: number;
+  failures_60d: number;
   failures_90d: number;
   failures_365d: number;
   last_failed_at: number | null;
@@ -217,6 +237,7 @@ export function paymentFailureFactsQuery(at: number, scope: FeatureScope): SQL {
     and (i.marked_uncollectible_at is null or i.marked_uncollectible_at > ${t}))`;
   return sql`select pf.account, pf.customer_id,
       (count(*) filter (where pf.failed_at > ${ts(at - 30 * DAY_SECONDS)}))::float8 as failures_30d,
+      (count(*) filter (where pf.failed_at > ${ts(at - 60 * DAY_SECONDS)}))::float8 as failures_60d,
       (count(*) filter (where pf.failed_at > ${ts(at - 90 * DAY_SECONDS)}))::float8 as failures_90d,
       (count(*) filter (where pf.failed_at > ${ts(at - 365 * DAY_SECONDS)}))::float8 as failures_365d,
       max(pf.failed_at)::float8 as last_failed_at,
@@ -324,13 +345,15 @@ export function cardsAtQuery(at: number, keys: { account: string; id: string }[]
 export interface RefundFactsRow {
   account: string;
   customer_id: string;
+  refunds_60d: number;
   refunds_90d: number;
   refunded_usd_90d: number;
 }
 
 export function refundFactsQuery(at: number, scope: FeatureScope): SQL {
   const t90 = ts(at - 90 * DAY_SECONDS);
-  return sql`select rf.account, rf.customer_id, (count(*) filter (where rf.created > ${t90}))::float8 as refunds_90d,
+  return sql`select rf.account, rf.customer_id, (count(*) filter (where rf.created > ${ts(at - 60 * DAY_SECONDS)}))::float8 as refunds_60d,
+      (count(*) filter (where rf.created > ${t90}))::float8 as refunds_90d,
       coalesce(sum(${usd(sql`rf.amount`, 'fx')}) filter (where rf.created > ${t90}), 0)::float8 as refunded_usd_90d
     from refunds rf left join ${fxTable()} on fx.currency = lower(rf.currency)
     where rf.created <= ${ts(at)} and rf.customer_id is not null and ${scopeFilter('rf', scope)}
@@ -375,18 +398,21 @@ export interface DiscountFactsRow {
   active_discounts: number;
   discount_end: number | null;
   max_percent_off: number | null;
+  /** newest time a discount ran out or was removed, at or before asOf */
+  last_discount_ended: number | null;
 }
 
-/** Discounts in force at `at` (started, not ended, not removed). */
+/** Discounts in force at `at` (started, not ended, not removed), and when the last one ran out. */
 export function discountFactsQuery(at: number, scope: FeatureScope): SQL {
   const t = ts(at);
-  return sql`select dc.account, dc.customer_id, count(*)::float8 as active_discounts,
-      min(dc."end") filter (where dc."end" > ${t})::float8 as discount_end,
-      max(dc.percent_off)::float8 as max_percent_off
+  const active = sql`(dc."end" is null or dc."end" > ${t}) and (dc.deleted_at is null or dc.deleted_at > ${t})`;
+  const endedAt = sql`least(dc."end", dc.deleted_at)`;
+  return sql`select dc.account, dc.customer_id, (count(*) filter (where ${active}))::float8 as active_discounts,
+      (min(dc."end") filter (where ${active} and dc."end" > ${t}))::float8 as discount_end,
+      (max(dc.percent_off) filter (where ${active}))::float8 as max_percent_off,
+      (max(${endedAt}) filter (where ${endedAt} <= ${t}))::float8 as last_discount_ended
     from discounts dc
-    where dc.customer_id is not null and coalesce(dc.start, dc.src_created) <= ${t}
-      and (dc."end" is null or dc."end" > ${t}) and (dc.deleted_at is null or dc.deleted_at > ${t})
-      and ${scopeFilter('dc', scope)}
+    where dc.customer_id is not null and coalesce(dc.start, dc.src_created) <= ${t} and ${scopeFilter('dc', scope)}
     group by dc.account, dc.customer_id`;
 }
 
