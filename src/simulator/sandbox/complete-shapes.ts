@@ -116,6 +116,8 @@ const INVOICE: Defaults = {
   ending_balance: 0,
   footer: null,
   from_invoice: null,
+  hosted_invoice_url: null,
+  invoice_pdf: null,
   issuer: { type: 'self' },
   last_finalization_error: null,
   latest_revision: null,
