@@ -52,7 +52,7 @@ export function registerTrain(program: Command): void {
           modelDir: env.MODEL_DIR,
           trigger: 'cli',
           now: new Date(),
-          writeReport: (r) => writeTrainingReport(r),
+          writeReport: writeTrainingReport,
           onProgress: (s, done, total) => {
             if (s !== stage) {
               bar?.stop();

@@ -7,7 +7,7 @@ import { buildTrainingSet, type Snapshot, type TrainingSet, type TrainingSetOpti
 import { featureSet } from '../../ml/features.js';
 import { DEFAULT_HORIZON_DAYS } from '../../ml/labels.js';
 import { evaluationMetrics, type EvaluationMetrics } from '../../ml/metrics.js';
-import { decidePromotion, trainCandidate, type CandidateResult, type ModelOptions, type PromotionDecision } from '../../ml/model.js';
+import { decidePromotion, trainCandidate, type CandidateResult, type ChurnModel, type ModelOptions, type PromotionDecision } from '../../ml/model.js';
 import { scoreMatrix } from '../../ml/predict.js';
 import {
   championVersion,
@@ -44,9 +44,13 @@ export interface TrainingReportInput {
   candidate: CandidateResult;
   trainingSet: TrainingSet;
   championMetrics?: EvaluationMetrics;
+  /** the current champion, when it could score these features */
+  champion?: ChurnModel;
   decision: PromotionDecision;
   version: string;
   modelDir: string;
+  modelName: string;
+  now: Date;
 }
 
 export interface TrainChurnModelResult {
@@ -89,17 +93,20 @@ export function summariseTrainingSet(t: TrainingSet): TrainingDataSummary {
 }
 
 /** The current champion's metrics on this run's held-out rows, when it can read these features. */
-async function championOnTest(database: Database, modelDir: string, name: string, test: TrainingSet['test']): Promise<{ version: string | null; metrics?: EvaluationMetrics }> {
+async function championOnTest(
+  database: Database,
+  modelDir: string,
+  name: string,
+  test: TrainingSet['test'],
+): Promise<{ version: string | null; metrics?: EvaluationMetrics; model?: ChurnModel }> {
   const row = await championVersion(database.db, name);
   if (!row) return { version: null };
   try {
     const dir = isAbsolute(row.path) ? row.path : join(modelDir, row.path);
     const champion = await loadModelFiles(dir, featureSet());
-    try {
-      return { version: row.version, metrics: evaluationMetrics(test.y, scoreMatrix(champion, test.x), test.churnType) };
-    } finally {
-      champion.network.dispose();
-    }
+    champion.metadata.name = row.name;
+    champion.metadata.version = row.version;
+    return { version: row.version, metrics: evaluationMetrics(test.y, scoreMatrix(champion, test.x), test.churnType), model: champion };
   } catch (err) {
     // A champion on another feature version cannot be compared on these rows; the new one is judged against the baseline.
     logger.warn({ model: name, champion: row.version, err: errorMessage(err) }, 'champion cannot score the new feature set; comparing against the baseline only');
@@ -143,8 +150,19 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
     const decision = decidePromotion(candidate.metrics, candidate.baselineMetrics, champion.metrics);
     const saved = await saveCandidate(database.db, { modelDir: input.modelDir, name, model: candidate.model, now: input.now });
     const reportPath = input.writeReport
-      ? await input.writeReport({ candidate, trainingSet, championMetrics: champion.metrics, decision, version: saved.version, modelDir: input.modelDir })
+      ? await input.writeReport({
+          candidate,
+          trainingSet,
+          championMetrics: champion.metrics,
+          champion: champion.model,
+          decision,
+          version: saved.version,
+          modelDir: input.modelDir,
+          modelName: name,
+          now: input.now,
+        })
       : undefined;
+    champion.model?.network.dispose();
     if (decision.promote) await promote(database.db, name, saved.version, input.now);
     const metrics = { model: candidate.metrics, baseline: candidate.baselineMetrics, champion: champion.metrics ?? null, data };
     await finishTrainingRun(database.db, run.id, {

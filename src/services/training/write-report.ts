@@ -1,15 +1,25 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildEvaluationReport, writeEvaluation } from '../../../training/evaluate.js';
 import { finiteOrNull, type EvaluationMetrics } from '../../ml/metrics.js';
 import { summariseTrainingSet, type TrainingReportInput } from './train-model.js';
 
 /**
- * A plain evaluation report beside the model files (report.json + report.md): data window and
- * split, held-out metrics of the model, the baseline and the champion, and the promotion decision.
- * The richer report with plots is ML-core's training/report.ts; this one always exists.
+ * The evaluation report beside the model files: report.html and evaluation.json (ROC, PR,
+ * calibration and score plots of candidate, baseline and champion on the held-out months, from
+ * training/evaluate.ts), plus report.json/report.md with the data window, the time split and the
+ * promotion decision. Returns the HTML report's path.
  */
-export async function writeTrainingReport(input: TrainingReportInput, name = 'churn'): Promise<string> {
-  const dir = join(input.modelDir, name, input.version);
+export async function writeTrainingReport(input: TrainingReportInput): Promise<string> {
+  const dir = join(input.modelDir, input.modelName, input.version);
+  const evaluation = buildEvaluationReport({
+    candidate: input.candidate.model,
+    baseline: input.candidate.baseline,
+    champion: input.champion ?? null,
+    heldOut: input.trainingSet.test,
+    now: input.now,
+  });
+  const { html } = await writeEvaluation(dir, evaluation);
   await mkdir(dir, { recursive: true });
   const data = summariseTrainingSet(input.trainingSet);
   const report = {
@@ -45,5 +55,5 @@ export async function writeTrainingReport(input: TrainingReportInput, name = 'ch
     '',
   ].join('\n');
   await writeFile(join(dir, 'report.md'), md);
-  return join(dir, 'report.md');
+  return html;
 }
