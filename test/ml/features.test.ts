@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
 import { FEATURES, featureIndex, featureMatrixAt, featureVectorAt, type FeatureMatrix } from '../../src/ml/features.js';
 import { createTestDatabase, describeEachDb } from '../helpers/db.js';
+import { subscriptionVersions } from '../../src/db/schema/index.js';
 import { DAY, T, card, charge, discount, dispute, failure, invoice, paymentMethodEvent, refund, subVersion } from './features-fixtures.js';
 
 function valueOf(m: FeatureMatrix, customerId: string, feature: string, account = 'platform'): number {
@@ -50,6 +51,9 @@ async function seedHistory(db: Database): Promise<void> {
   await card(db, { account: 'acct_1Conn', id: 'pm_conn', customerId: 'cus_conn', attachedAt: T - 50 * DAY, expMonth: 12, expYear: 2029, srcCreated: T + 3 * DAY });
   await paymentMethodEvent(db, { account: 'acct_1Conn', id: 'pm_conn', customerId: 'cus_conn', at: T - 50 * DAY, type: 'payment_method.attached', expMonth: 7, expYear: 2026 });
   await paymentMethodEvent(db, { account: 'acct_1Conn', id: 'pm_conn', customerId: 'cus_conn', at: T + 3 * DAY, type: 'payment_method.automatically_updated', expMonth: 12, expYear: 2029 });
+
+  // cus_bare: a subscription row with nothing but the required columns (NULL currency, interval, periods...)
+  await db.db.insert(subscriptionVersions).values({ account: 'platform', subscriptionId: 'sub_bare', eventId: 'evt_bare', validFrom: T - 3 * DAY, rank: 0, customerId: 'cus_bare', status: 'active' });
 }
 
 /** Everything a later day adds: none of it was known at T. */
@@ -78,7 +82,7 @@ describeEachDb('point-in-time features', (kind) => {
 
   it('covers exactly the customers with a live subscription at asOf', () => {
     const ids = before.keys.map((k) => `${k.account}/${k.customerId}`).sort();
-    expect(ids).toEqual(['acct_1Conn/cus_conn', 'platform/cus_dun', 'platform/cus_eur', 'platform/cus_trial', 'platform/cus_up']);
+    expect(ids).toEqual(['acct_1Conn/cus_conn', 'platform/cus_bare', 'platform/cus_dun', 'platform/cus_eur', 'platform/cus_trial', 'platform/cus_up']);
     expect(before.matrix.cols).toBe(FEATURES.length);
     expect(FEATURES.length).toBeGreaterThanOrEqual(25);
     expect(before.featureSet.version).toMatch(/^churn-features-v\d+$/);
@@ -136,6 +140,15 @@ describeEachDb('point-in-time features', (kind) => {
     expect(valueOf(before, 'cus_conn', 'connected_account', 'acct_1Conn')).toBe(1);
     expect(valueOf(before, 'cus_up', 'connected_account')).toBe(0);
     expect(valueOf(before, 'cus_conn', 'paused', 'acct_1Conn')).toBe(1);
+  });
+
+  it('gives neutral values, never NaN, when a customer has NULLs everywhere', () => {
+    expect(valueOf(before, 'cus_bare', 'mrr_usd_log')).toBe(0);
+    expect(valueOf(before, 'cus_bare', 'interval_months')).toBe(1);
+    expect(valueOf(before, 'cus_bare', 'has_payment_method')).toBe(0);
+    expect(valueOf(before, 'cus_bare', 'days_to_card_expiry')).toBe(730);
+    expect(valueOf(before, 'cus_bare', 'days_since_last_failure')).toBe(365);
+    expect(valueOf(before, 'cus_bare', 'tenure_days')).toBeCloseTo(3, 3);
   });
 
   it('uses the card as it was at asOf even when a later automatic update rewrote the row', () => {
