@@ -113,6 +113,10 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(days(f.asOf - n(f.sub.first_start, f.asOf)), 0, 3650),
   },
   {
+    spec: { name: 'tenure_months_log', kind: 'number', description: 'log(1 + tenure in months): churn hazards fall roughly with log tenure', sentence: (v) => `customer for ${Math.round(Math.expm1(v))} months` },
+    value: (f) => Math.log1p(clamp(days(f.asOf - n(f.sub.first_start, f.asOf)), 0, 3650) / 30.44),
+  },
+  {
     spec: { name: 'subscription_age_days', kind: 'days', description: 'days since the oldest live subscription started', sentence: (v) => `current subscription ${Math.round(v)} days old` },
     value: (f) => clamp(days(f.asOf - n(f.sub.oldest_live_start, f.asOf)), 0, 3650),
   },
