@@ -71,7 +71,7 @@ export function registerTrain(program: Command): void {
               ` (${result.data.rows.train} train rows, ${result.data.positives.train} churners)`,
             `held-out ${result.data.testMonths.join(', ')}: ROC-AUC ${m.rocAuc.toFixed(4)} (baseline ${b.rocAuc.toFixed(4)}` +
               `${result.championMetrics ? `, champion ${result.championMetrics.overall.rocAuc.toFixed(4)}` : ''}), ECE ${m.ece.toFixed(4)}, Brier ${m.brier.toFixed(4)}`,
-            `${result.promoted ? 'promoted to champion' : 'kept as candidate'}: ${result.decision.reason}`,
+            `${result.promotedVersion ? `champion is now ${result.promotedVersion}` : `${result.version} kept as candidate`}: ${result.decision.reason}`,
             result.reportPath ? `report: ${result.reportPath}` : '',
           ]
             .filter(Boolean)

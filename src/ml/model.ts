@@ -486,3 +486,17 @@ export function decidePromotion(
   if (!vsChampion.wins) return { promote: false, reason: `does not beat the current champion: ${vsChampion.why}` };
   return { promote: true, reason: `beats the baseline (${vsBaseline.why}) and the champion (${vsChampion.why})` };
 }
+
+/**
+ * When the network does not beat its own baseline, the baseline (a calibrated logistic
+ * regression trained on the same rows) is still a model: on a small account it is often the
+ * best one the data supports. It serves when there is no champion yet, or when it beats the
+ * champion on the same held-out rows; otherwise the champion stays.
+ */
+export function decideBaselineFallback(baseline: EvaluationMetrics | Comparable, champion?: EvaluationMetrics | Comparable): PromotionDecision {
+  if (!champion) return { promote: true, reason: 'no current champion, so the logistic baseline serves until a network beats it' };
+  const vs = beats(overallOf(baseline), overallOf(champion));
+  return vs.wins
+    ? { promote: true, reason: `the logistic baseline beats the current champion (${vs.why})` }
+    : { promote: false, reason: `the logistic baseline does not beat the current champion either (${vs.why})` };
+}

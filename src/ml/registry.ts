@@ -156,10 +156,10 @@ export async function registerCandidate(db: DbOrTx, input: RegisterCandidateInpu
  */
 export async function saveCandidate(
   db: DbOrTx,
-  input: { modelDir: string; name?: string; model: ChurnModel; now: Date },
+  input: { modelDir: string; name?: string; model: ChurnModel; now: Date; versionSuffix?: string },
 ): Promise<ModelVersionRow> {
   const name = input.name ?? DEFAULT_MODEL_NAME;
-  const version = modelVersionId(input.now, input.model.metadata.dataHash);
+  const version = modelVersionId(input.now, input.model.metadata.dataHash) + (input.versionSuffix ? `-${input.versionSuffix}` : '');
   input.model.metadata.name = name;
   input.model.metadata.version = version;
   const path = join(name, version);

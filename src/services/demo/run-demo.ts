@@ -157,7 +157,7 @@ export async function runDemo(options: DemoOptions): Promise<{ scored: ScoredCus
     const b = trained.baselineMetrics.overall;
     say(`   ${fmt(trained.data.rows.train)} training rows from ${trained.data.from} … ${trained.data.to}; held out ${trained.data.testMonths.join(', ')}`);
     say(`   ROC-AUC ${m.rocAuc.toFixed(3)} vs logistic baseline ${b.rocAuc.toFixed(3)}; PR-AUC ${m.prAuc.toFixed(3)}; calibration error ${m.ece.toFixed(3)}`);
-    say(`   ${trained.promoted ? `promoted ${trained.version} to champion` : `kept ${trained.version} as candidate`}: ${trained.decision.reason}`);
+    say(`   ${trained.promotedVersion ? `champion is now ${trained.promotedVersion}` : `${trained.version} kept as candidate`}: ${trained.decision.reason}`);
 
     // 5. Score everyone live today with the champion, with reasons.
     const registry = new ModelRegistry({ db: database.db, modelDir, featureSet: featureSet() });

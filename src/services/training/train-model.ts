@@ -7,7 +7,7 @@ import { buildTrainingSet, type Snapshot, type TrainingSet, type TrainingSetOpti
 import { featureSet } from '../../ml/features.js';
 import { DEFAULT_HORIZON_DAYS } from '../../ml/labels.js';
 import { evaluationMetrics, type EvaluationMetrics } from '../../ml/metrics.js';
-import { decidePromotion, trainCandidate, type CandidateResult, type ChurnModel, type ModelOptions, type PromotionDecision } from '../../ml/model.js';
+import { decideBaselineFallback, decidePromotion, trainCandidate, type CandidateResult, type ChurnModel, type ModelOptions, type PromotionDecision } from '../../ml/model.js';
 import { scoreMatrix } from '../../ml/predict.js';
 import {
   championVersion,
@@ -58,6 +58,8 @@ export interface TrainChurnModelResult {
   modelName: string;
   version: string;
   promoted: boolean;
+  /** the version now champion because of this run: the network's, or its logistic baseline's */
+  promotedVersion: string | null;
   decision: PromotionDecision;
   metrics: EvaluationMetrics;
   baselineMetrics: EvaluationMetrics;
@@ -163,14 +165,27 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
         })
       : undefined;
     champion.model?.network.dispose();
-    if (decision.promote) await promote(database.db, name, saved.version, input.now);
+    let promotedVersion: string | null = null;
+    let outcome: PromotionDecision = decision;
+    if (decision.promote) {
+      await promote(database.db, name, saved.version, input.now);
+      promotedVersion = saved.version;
+    } else if (!decidePromotion(candidate.metrics, candidate.baselineMetrics).promote) {
+      const fallback = decideBaselineFallback(candidate.baselineMetrics, champion.metrics);
+      outcome = { promote: fallback.promote, reason: `${decision.reason}; ${fallback.reason}` };
+      if (fallback.promote) {
+        const baseline = await saveCandidate(database.db, { modelDir: input.modelDir, name, model: candidate.baseline, now: input.now, versionSuffix: 'logistic' });
+        await promote(database.db, name, baseline.version, input.now);
+        promotedVersion = baseline.version;
+      }
+    }
     const metrics = { model: candidate.metrics, baseline: candidate.baselineMetrics, champion: champion.metrics ?? null, data };
     await finishTrainingRun(database.db, run.id, {
       status: 'succeeded',
       now: input.now,
       modelVersion: saved.version,
       metrics,
-      decision: { ...decision, champion: champion.version },
+      decision: { ...outcome, champion: champion.version, promotedVersion },
       reportPath,
     });
     candidate.baseline.network.dispose();
@@ -179,8 +194,9 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
       runId: run.id,
       modelName: name,
       version: saved.version,
-      promoted: decision.promote,
-      decision,
+      promoted: promotedVersion !== null,
+      promotedVersion,
+      decision: outcome,
       metrics: candidate.metrics,
       baselineMetrics: candidate.baselineMetrics,
       championVersion: champion.version,
