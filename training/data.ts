@@ -28,6 +28,15 @@ export class OracleTable {
   get size(): number {
     return this.p.size;
   }
+  /** [key, p30] pairs, for saving beside a kept database (training/quality.ts --keep). */
+  entries(): [string, number][] {
+    return [...this.p.entries()];
+  }
+  static fromEntries(entries: [string, number][]): OracleTable {
+    const t = new OracleTable();
+    for (const [k, v] of entries) t.p.set(k, v);
+    return t;
+  }
   probability(asOf: number, account: string, customerId: string): number | undefined {
     return this.p.get(`${asOf}\u0001${account}\u0001${customerId}`);
   }
@@ -78,8 +87,8 @@ export async function simulateIntoDatabase(database: Database, options: Simulate
   return { summary, oracle, seconds: (performance.now() - started) / 1000 };
 }
 
-/** A new, migrated database on the server at `url`, dropped again on close. */
-export async function freshPostgres(url: string): Promise<Database> {
+/** A new, migrated database on the server at `url`, dropped again on close unless `keep` (then `url` names it). */
+export async function freshPostgres(url: string, options: { keep?: boolean } = {}): Promise<Database & { url: string }> {
   const name = `churn_train_${randomBytes(5).toString('hex')}`;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
@@ -88,8 +97,10 @@ export async function freshPostgres(url: string): Promise<Database> {
   u.pathname = `/${name}`;
   const database = await openDatabase({ databaseUrl: u.toString() });
   const close = database.close;
+  if (options.keep) return { ...database, url: u.toString() };
   return {
     ...database,
+    url: u.toString(),
     close: async () => {
       await close();
       const a = postgres(url, { max: 1, onnotice: () => {} });

@@ -7,9 +7,16 @@
  *
  *   npx tsx training/quality.ts --customers 20000 --months 18 --seed 42
  *
+ * For feature and model iterations, simulate once and keep the database (PostgreSQL), then train
+ * on it again without simulating (the simulator's truth is saved in the file):
+ *
+ *   npx tsx training/quality.ts --customers 8000 --keep /tmp/world8k.json
+ *   npx tsx training/quality.ts --reuse /tmp/world8k.json [--model-options '{"hidden":[32]}']
+ *
  * Uses a fresh throwaway database on DATABASE_URL's server when --postgres is given (or
  * --database-url), an in-memory PGlite otherwise. Prints one JSON line last.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { isoDay } from '../src/lib/clock.js';
@@ -64,6 +71,10 @@ export function compareWithOracle(trainingSet: TrainingSet, candidate: Candidate
 }
 
 export interface QualityOptions {
+  /** train on a database simulated before (with --keep) instead of simulating: its oracle and summary */
+  reuse?: { oracle: OracleTable; events: number; end: number };
+  /** called with the oracle and summary after simulating (to save them beside a kept database) */
+  onSimulated?: (saved: { oracle: OracleTable; events: number; end: number }) => Promise<void>;
   customers: number;
   months: number;
   seed: number;
@@ -75,13 +86,16 @@ export interface QualityOptions {
 /** Simulates into `database`, trains, and compares with the oracle. */
 export async function measureQuality(database: Database, options: QualityOptions): Promise<QualityResult> {
   await initBackend();
-  const { summary, oracle, seconds: simulateIngest } = await simulateIntoDatabase(database, {
-    customers: options.customers,
-    months: options.months,
-    seed: options.seed,
-    accounts: options.accounts,
-    quiet: options.quiet,
-  });
+  const { summary, oracle, seconds: simulateIngest } = options.reuse
+    ? { summary: { events: options.reuse.events, end: options.reuse.end }, oracle: options.reuse.oracle, seconds: 0 }
+    : await simulateIntoDatabase(database, {
+        customers: options.customers,
+        months: options.months,
+        seed: options.seed,
+        accounts: options.accounts,
+        quiet: options.quiet,
+      });
+  if (!options.reuse && options.onSimulated) await options.onSimulated({ oracle, events: summary.events, end: summary.end });
   const t0 = performance.now();
   const trainingSet = await buildTrainingSet(database, { horizonDays: 30, maxSnapshots: options.months });
   const t1 = performance.now();
@@ -119,12 +133,32 @@ async function main(): Promise<void> {
       accounts: { type: 'string', default: '0' },
       postgres: { type: 'boolean', default: false },
       'database-url': { type: 'string' },
+      // --keep FILE: keep the simulated database and save its oracle to FILE;
+      // --reuse FILE: skip simulation and train on the database FILE names (feature and model iterations)
+      keep: { type: 'string' },
+      // --model-options '{"hidden":[32],"l2":0.001}': override MLP_DEFAULTS for this run
+      'model-options': { type: 'string' },
+      reuse: { type: 'string' },
     },
   });
-  const serverUrl = values['database-url'] ?? (values.postgres ? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' : undefined);
-  const database = serverUrl ? await freshPostgres(serverUrl) : await openDatabase({ dataDir: ':memory:' });
+  const serverUrl = values['database-url'] ?? (values.postgres || values.keep ? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' : undefined);
+  let reuse: QualityOptions['reuse'];
+  let database: Database;
+  if (values.reuse) {
+    const saved = JSON.parse(await readFile(values.reuse, 'utf8')) as { url: string; events: number; end: number; oracle: [string, number][] };
+    reuse = { oracle: OracleTable.fromEntries(saved.oracle), events: saved.events, end: saved.end };
+    database = await openDatabase({ databaseUrl: saved.url });
+  } else if (serverUrl) database = await freshPostgres(serverUrl, { keep: !!values.keep });
+  else database = await openDatabase({ dataDir: ':memory:' });
+  const keepFile = values.keep;
+  const onSimulated: QualityOptions['onSimulated'] = keepFile
+    ? async (s) => writeFile(keepFile, JSON.stringify({ url: (database as Database & { url: string }).url, events: s.events, end: s.end, oracle: s.oracle.entries() }))
+    : undefined;
   try {
     const r = await measureQuality(database, {
+      reuse,
+      onSimulated,
+      modelOptions: values['model-options'] ? (JSON.parse(values['model-options']) as Partial<ModelOptions>) : undefined,
       customers: Number(values.customers),
       months: Number(values.months),
       seed: Number(values.seed),

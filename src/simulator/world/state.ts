@@ -44,6 +44,8 @@ export class CustomerState {
   tier = 0;
   annual = false;
   quantity = 1;
+  /** seats when the subscription started (the plan's footprint of health is measured from here) */
+  startQuantity = 0;
 
   // subscription
   status: SubStatus = SubStatus.NotStarted;

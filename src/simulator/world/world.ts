@@ -4,12 +4,17 @@ import { buildCatalog, catalogOwner, type Catalog } from './catalog.js';
 import {
   CARD_AUTO_UPDATE,
   CARD_UPDATE_ON_FAILURE,
+  HEALTH_DRIFT,
+  HEALTH_MEMORY,
+  HEALTH_NOISE,
+  SEAT_CHANGE_THRESHOLD,
   RETRY_FAIL,
   RETRY_OFFSETS_DAYS,
   cardExpiresAt,
   cardExpiryMonthStart,
   currentTreatments,
   drawResponseType,
+  firstAttemptFailRate,
   monthlyPrice,
   treatmentMultiplier,
   truthFor,
@@ -434,14 +439,15 @@ export class World {
     const me = this.monthStart(signupMonth + 1);
     c.signupAt = ms + Math.floor(r.next() * (me - ms - 2 * DAY));
     c.frailty = r.normal();
-    c.health = 0.6 * r.normal();
-    c.failRate = 1 / (1 + Math.exp(-(-3.2 + 0.8 * r.normal())));
+    c.health = 0.3 * r.normal();
+    const failNoise = r.normal();
     c.response = drawResponseType(c.frailty, r.next());
     c.tier = r.weighted([45, 40, 15]);
-    c.annual = r.chance(c.tier === 2 ? 0.35 : 0.2);
+    c.annual = r.chance((c.tier === 2 ? 0.35 : 0.2) * (c.frailty < 0 ? 1.3 : 0.7)); // committed customers prepay more often
     c.quantity = c.tier === 0 ? 1 : c.tier === 1 ? r.int(2, 12) : r.int(5, 60);
     c.brand = r.pick(BRANDS);
     c.funding = r.chance(0.75) ? 'credit' : 'debit';
+    c.failRate = firstAttemptFailRate(c.funding === 'debit', c.frailty, failNoise);
     c.last4 = String(1000 + r.int(0, 8999));
     const signup = new Date(c.signupAt * 1000);
     const expiresInMonths = r.int(1, 48);
@@ -510,9 +516,10 @@ export class World {
       if (t0 + waitDays * DAY < me) decisionAt = Math.floor(t0 + waitDays * DAY);
       if (c.signupAt < ms) {
         const previous = c.health;
-        c.health = 0.85 * c.health + 0.45 * healthNoise;
+        const drift = HEALTH_DRIFT * c.frailty;
+        c.health = drift + HEALTH_MEMORY * (c.health - drift) + HEALTH_NOISE * healthNoise;
         const delta = c.health - previous;
-        if (Math.abs(delta) > 0.45) {
+        if (Math.abs(delta) > SEAT_CHANGE_THRESHOLD) {
           seatDirection = delta > 0 ? 1 : -1;
           seatChangeAt = Math.floor(ms + uSeatTime * (me - ms));
         }
@@ -606,6 +613,7 @@ export class World {
     c.subId = this.newId(c, 'sub');
     c.itemId = this.newId(c, 'si');
     c.subCreated = t;
+    c.startQuantity = c.quantity;
     if (withTrial) {
       c.trialStart = t;
       c.trialEnd = t + 14 * DAY;
