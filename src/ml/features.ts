@@ -42,7 +42,7 @@ import type { FeatureSet, FeatureSpec, Matrix } from './types.js';
  * failure), "no card" sets the card one-hots to 0 and days-to-expiry to its cap.
  */
 
-export const FEATURE_SET_VERSION = 'churn-features-v2';
+export const FEATURE_SET_VERSION = 'churn-features-v3';
 
 export interface CustomerKey {
   account: string;
@@ -178,6 +178,10 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(n(f.changes?.downgrades_60d), 0, 50),
   },
   {
+    spec: { name: 'upgrades_60d', kind: 'count', description: 'MRR increases (seats added, plan upgraded) in 60 days', sentence: (v) => `${plural(v, 'upgrade')} in 60 days` },
+    value: (f) => clamp(n(f.changes?.upgrades_60d), 0, 50),
+  },
+  {
     spec: { name: 'upgrades_90d', kind: 'count', description: 'MRR increases in 90 days', sentence: (v) => `${plural(v, 'upgrade')} in 90 days` },
     value: (f) => clamp(n(f.changes?.upgrades_90d), 0, 50),
   },
@@ -250,6 +254,18 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => (f.paymentMethod.cardExpiresAt === null ? 730 : clamp(days(f.paymentMethod.cardExpiresAt - f.asOf), -60, 730)),
   },
   {
+    spec: { name: 'card_expires_before_renewal', kind: 'bool', description: 'the card on file expires before the next renewal charge (that charge will be declined unless the card is updated)', sentence: (v) => (v ? 'card expires before the next renewal' : 'card valid at the next renewal') },
+    value: (f) => bool(f.paymentMethod.cardExpiresAt !== null && f.sub.period_end != null && f.paymentMethod.cardExpiresAt <= Number(f.sub.period_end)),
+  },
+  {
+    spec: { name: 'renewal_on_expired_card_30d', kind: 'bool', description: 'a renewal is due within 30 days and the card on file will have expired by then', sentence: (v) => (v ? 'renews within 30 days on an expired card' : 'no renewal due on an expired card') },
+    value: (f) => {
+      const end = f.sub.period_end == null ? null : Number(f.sub.period_end);
+      const card = f.paymentMethod.cardExpiresAt;
+      return bool(end !== null && card !== null && end - f.asOf <= 30 * DAY_SECONDS && card <= end);
+    },
+  },
+  {
     spec: { name: 'payment_method_card', kind: 'category_onehot', description: 'payment method type is card', sentence: (v) => (v ? 'pays by card' : 'does not pay by card') },
     value: (f) => bool(paymentMethodType(f) === 'card'),
   },
@@ -267,6 +283,10 @@ const DEFINITIONS: FeatureDefinition[] = [
   {
     spec: { name: 'prepaid_card', kind: 'bool', description: 'the card is prepaid', sentence: (v) => (v ? 'prepaid card' : 'not a prepaid card') },
     value: (f) => bool(f.paymentMethod.funding === 'prepaid'),
+  },
+  {
+    spec: { name: 'debit_card', kind: 'bool', description: 'the card is a debit card (declines for insufficient funds are more common)', sentence: (v) => (v ? 'debit card' : 'not a debit card') },
+    value: (f) => bool(f.paymentMethod.funding === 'debit'),
   },
   {
     spec: { name: 'payment_methods_added_90d', kind: 'count', description: 'payment methods attached in 90 days', sentence: (v) => `${plural(v, 'payment method')} added in 90 days` },
@@ -331,6 +351,10 @@ const DEFINITIONS: FeatureDefinition[] = [
   {
     spec: { name: 'days_to_period_end', kind: 'days', description: 'days until the current billing period ends (next renewal)', sentence: (v) => `renews in ${Math.round(v)} days` },
     value: (f) => daysUntil(f.sub.period_end, f.asOf, 800),
+  },
+  {
+    spec: { name: 'days_to_renewal_45', kind: 'days', description: 'days until the next renewal charge, capped at 45: the fine timing of the next collection (and dunning) for monthly plans', sentence: (v) => (v >= 45 ? 'no renewal charge within 45 days' : `next charge in ${Math.round(v)} days`) },
+    value: (f) => daysUntil(f.sub.period_end, f.asOf, 45),
   },
   {
     spec: { name: 'connected_account', kind: 'bool', description: 'customer of a Connect connected account', sentence: (v) => (v ? 'on a connected account' : 'on the platform account') },

@@ -28,7 +28,7 @@ export interface ModelOptions {
 export const MLP_DEFAULTS: ModelOptions = {
   hidden: [64, 32],
   dropout: 0.1,
-  l2: 1e-4,
+  l2: 1e-3,
   learningRate: 3e-3,
   batchSize: 1024,
   maxEpochs: 40,

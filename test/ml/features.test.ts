@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
-import { FEATURES, featureIndex, featureMatrixAt, featureVectorAt, type FeatureMatrix } from '../../src/ml/features.js';
+import { FEATURES, featureIndex, featureMatrixAt, featureValues, featureVectorAt, type CustomerFacts, type FeatureMatrix } from '../../src/ml/features.js';
 import { createTestDatabase, describeEachDb } from '../helpers/db.js';
 import { subscriptionVersions } from '../../src/db/schema/index.js';
 import { DAY, T, card, charge, discount, dispute, failure, invoice, paymentMethodEvent, refund, subVersion } from './features-fixtures.js';
@@ -183,4 +183,37 @@ describeEachDb('point-in-time features', (kind) => {
     expect(valueOf(later, 'cus_up', 'downgrades_90d')).toBe(1);
     expect(later.keys.some((k) => k.customerId === 'cus_dun')).toBe(false);
   });
+});
+
+it('sees the next renewal landing on an expired card, debit cards and recent upgrades', () => {
+  const asOf = T;
+  const facts = (over: { periodEnd: number; cardExpiresAt: number | null; funding?: string; upgrades60?: number }): CustomerFacts => ({
+    account: 'platform',
+    asOf,
+    sub: {
+      account: 'platform', customer_id: 'cus_x', live_subscriptions: 1, mrr_usd: 20, quantity: 1, item_count: 1, interval_months: 1,
+      any_cancel_at_period_end: false, any_trialing: false, trial_end: null, any_past_due: false, any_unpaid: false, any_paused: false,
+      any_send_invoice: false, period_end: over.periodEnd, discount_active: false, discount_end: null, oldest_live_start: asOf - 100 * DAY,
+      default_payment_methods: null, first_start: asOf - 100 * DAY, ended_subscriptions: 0,
+    },
+    changes: { upgrades_60d: over.upgrades60 ?? 0 } as CustomerFacts['changes'],
+    paymentMethod: { live: 1, added90d: 0, type: 'card', funding: over.funding ?? 'credit', cardExpiresAt: over.cardExpiresAt },
+  });
+  const value = (f: CustomerFacts, name: string) => featureValues(f)[featureIndex(name)]!;
+  // renews in 12 days, the card stops working in 5: that charge will be declined
+  const lapsing = facts({ periodEnd: asOf + 12 * DAY, cardExpiresAt: asOf + 5 * DAY, funding: 'debit', upgrades60: 1 });
+  expect(value(lapsing, 'card_expires_before_renewal')).toBe(1);
+  expect(value(lapsing, 'renewal_on_expired_card_30d')).toBe(1);
+  expect(value(lapsing, 'days_to_renewal_45')).toBeCloseTo(12, 3);
+  expect(value(lapsing, 'debit_card')).toBe(1);
+  expect(value(lapsing, 'upgrades_60d')).toBe(1);
+  // an annual plan renewing in 200 days on a card that expired already: not due within 30 days
+  const later = facts({ periodEnd: asOf + 200 * DAY, cardExpiresAt: asOf - 10 * DAY });
+  expect(value(later, 'card_expires_before_renewal')).toBe(1);
+  expect(value(later, 'renewal_on_expired_card_30d')).toBe(0);
+  expect(value(later, 'days_to_renewal_45')).toBe(45);
+  expect(value(later, 'debit_card')).toBe(0);
+  // a card valid past the renewal, and no card at all
+  expect(value(facts({ periodEnd: asOf + 12 * DAY, cardExpiresAt: asOf + 40 * DAY }), 'renewal_on_expired_card_30d')).toBe(0);
+  expect(value(facts({ periodEnd: asOf + 12 * DAY, cardExpiresAt: null }), 'card_expires_before_renewal')).toBe(0);
 });

@@ -170,6 +170,7 @@ export interface SubscriptionChangesRow {
   last_plan_change: number | null;
   status_changes_90d: number;
   downgrades_60d: number;
+  upgrades_60d: number;
   seat_decreases_60d: number;
   discount_ended_at: number | null;
   /** lifetime sums of version-to-version changes while live: net seats and MRR (USD) gained since the start */
@@ -205,6 +206,8 @@ export function subscriptionChangesQuery(at: number, scope: FeatureScope): SQL {
       (count(*) filter (where v.valid_from > ${t90} and v.prev_status is not null and v.status <> v.prev_status))::float8 as status_changes_90d,
       (count(*) filter (where v.valid_from > ${t60} and v.prev_mrr is not null and v.mrr < v.prev_mrr
         and v.status not in (${ENDED}) and v.prev_status not in (${ENDED})))::float8 as downgrades_60d,
+      (count(*) filter (where v.valid_from > ${t60} and v.prev_mrr is not null and v.mrr > v.prev_mrr
+        and v.status not in (${ENDED}) and v.prev_status not in (${ENDED})))::float8 as upgrades_60d,
       (count(*) filter (where v.valid_from > ${t60} and v.prev_quantity is not null and v.quantity < v.prev_quantity
         and v.status not in (${ENDED})))::float8 as seat_decreases_60d,
       (max(v.discount_end) filter (where v.discount_end <= ${ts(at)}))::float8 as discount_ended_at,

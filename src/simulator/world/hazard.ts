@@ -10,7 +10,7 @@
  * subscription; a churned customer never comes back.
  *
  * Hidden drivers. Each customer has a fixed frailty f ~ N(0, 1) and a latent health h, a monthly
- * AR(1) walk pulled towards -0.9 f:  h' = d + 0.8 (h - d) + 0.45 N(0, 1), d = -0.9 f, starting at
+ * AR(1) walk pulled towards -1.1 f:  h' = d + 0.8 (h - d) + 0.45 N(0, 1), d = -1.1 f, starting at
  * 0.3 N(0, 1) at sign-up (every customer starts keen; frail ones fade). Neither is ever emitted.
  * Health shows promptly in what Stripe records: a monthly health move of more than 0.3 adds seats or
  * upgrades (rise) or removes seats or downgrades (fall) within that month; frail customers prepay
@@ -24,9 +24,10 @@
  * nearly all of it is learnable from Stripe data; only a small residual stays hidden:
  *
  *   logit(q) = -3.50                                  q = probability of deciding within 30 days
- *            + 0.20 * f - 0.20 * h                     hidden residual (about 0.006 of AUC at
- *                                                      20,000 customers: training/oracle-gap.ts)
- *            - 0.45 * ln(1 + tenure in months)
+ *            + 0.15 * f - 0.15 * h                     hidden residual (with the decline rate's
+ *                                                      own noise, about 0.005 of AUC at 20,000
+ *                                                      customers: training/oracle-gap.ts)
+ *            - ln(1 + tenure in months) * (0.65 starter | 0.45 team | 0.20 business)
  *            + 0.30 starter plan | 0 team | -0.35 business
  *            - 0.90 if billed annually
  *            + 0.15 * ln(monthly price paid / 2,000 minor units)
@@ -47,17 +48,18 @@
  *            + 1.80 a dispute in the last 90 days
  *
  *   daily rate λ = -ln(1 - q) / 30; within a month the decision time is exponential with rate λ.
- *   The interactions (trial x plan, coupon end x plan, failure x interval x card expiry, the kinked
- *   seat ratio) are what a non-linear model can find beyond a logistic regression on the features.
+ *   The interactions (tenure x plan, trial x plan, coupon end x plan, failure x interval x card
+ *   expiry, the kinked seat ratio) are what a non-linear model can find beyond a logistic
+ *   regression on the features.
  *
  * Involuntary process. Renewal invoices are attempted at day 0, 3, 7 and 14 (attempt_count
  * 1..4); the fourth failure deletes the subscription. A first attempt fails with the customer's
- * hidden `failRate` (logit -3.4 + 0.9 if a debit card + 0.2 f + 0.3 N(0, 1): about 3.5 % on credit
- * cards, 8 % on debit cards) and each retry then fails with 0.6. Cards
- * expire at the end of their expiry month; the card account updater refreshes 60 % of them at the
- * start of that month (`payment_method.automatically_updated`); otherwise every attempt on the
- * expired card is declined (`expired_card`) until the customer adds a new card, which they do
- * before each retry with probability 0.4.
+ * hidden `failRate` (logit -3.4 + 0.9 if a debit card + 0.15 f + 0.2 N(0, 1): about 3.5 % on credit
+ * cards, 8 % on debit cards; `card.funding` is on the payment method) and each retry then fails
+ * with 0.6. Cards expire at the end of their expiry month; the card account updater refreshes
+ * 60 % of them at the start of that month (`payment_method.automatically_updated`); otherwise
+ * every attempt on the expired card is declined (`expired_card`) until the customer adds a new
+ * card, which they do before each retry with probability 0.4.
  *
  * Treatments (what the product did through the local Stripe API, read at each month start):
  * a retention coupon (a discount whose coupon is not the introductory one), a trial extension
@@ -92,7 +94,7 @@ export const CARD_UPDATE_ON_FAILURE = 0.4;
 export const CARD_AUTO_UPDATE = 0.6;
 export const RECENT = 60 * DAY;
 /** health walk: h' = d + m (h - d) + s N(0, 1), d = HEALTH_DRIFT * frailty */
-export const HEALTH_DRIFT = -0.9;
+export const HEALTH_DRIFT = -1.1;
 export const HEALTH_MEMORY = 0.8;
 export const HEALTH_NOISE = 0.45;
 /** a monthly health move larger than this changes seats or plan */
@@ -134,8 +136,11 @@ export function hiddenLogit(state: CustomerState): number {
   return HIDDEN_FRAILTY * state.frailty - HIDDEN_HEALTH * state.health;
 }
 
-export const HIDDEN_FRAILTY = 0.2;
-export const HIDDEN_HEALTH = 0.2;
+export const HIDDEN_FRAILTY = 0.15;
+export const HIDDEN_HEALTH = 0.15;
+
+/** Loyalty grows with tenure fastest on the cheap plan (early churn of starter customers), slowest on business. */
+const TENURE_SLOPE = [0.65, 0.45, 0.2];
 
 /** Price sensitivity by plan tier (starter customers feel a price rise most). */
 const PRICE_SENSITIVITY = [1.3, 0.6, 0.2];
@@ -147,7 +152,7 @@ const PRICE_SENSITIVITY = [1.3, 0.6, 0.2];
  */
 export function observableLogit(state: CustomerState, asOf: number, monthlyPaid: number): number {
   let x = -3.5;
-  x -= 0.45 * Math.log1p(tenureMonths(state, asOf));
+  x -= TENURE_SLOPE[state.tier]! * Math.log1p(tenureMonths(state, asOf));
   x += state.tier === 0 ? 0.3 : state.tier === 2 ? -0.35 : 0;
   if (state.annual) x -= 0.9;
   x += 0.15 * Math.log(Math.max(monthlyPaid, 100) / 2000);
@@ -299,7 +304,7 @@ export function truthFor(state: CustomerState, accountId: string | null, asOf: n
 
 /** A customer's first-attempt decline rate: debit cards run out of funds more often than credit cards. */
 export function firstAttemptFailRate(debit: boolean, frailty: number, noise: number): number {
-  return sigmoid(-3.4 + (debit ? 0.9 : 0) + 0.2 * frailty + 0.3 * noise);
+  return sigmoid(-3.4 + (debit ? 0.9 : 0) + 0.15 * frailty + 0.2 * noise);
 }
 
 /** Response type drawn once per customer; its shares lean on the hidden frailty. */
