@@ -17,6 +17,11 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /** raw rows of a SQL query, whichever driver runs it */
   query<T = Record<string, unknown>>(query: SQL, on?: DbOrTx): Promise<T[]>;
+  /**
+   * A fixed SQL text with $n parameters, prepared once per connection and reused (hot paths
+   * such as the webhook insert skip query building and re-planning).
+   */
+  prepared<T = Record<string, unknown>>(text: string, params: unknown[]): Promise<T[]>;
   close(): Promise<void>;
   /** postgres.js client when kind === 'postgres' (bulk COPY/streaming paths use it) */
   pg?: import('postgres').Sql;
@@ -56,6 +61,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     kind: 'postgres',
     pg,
     query: async <T>(q: SQL, on: DbOrTx = db) => rowsOf<T>(await (on as Db).execute(q)),
+    prepared: async <T>(text: string, params: unknown[]) => (await pg.unsafe(text, params as never[], { prepare: true })) as unknown as T[],
     close: () => pg.end({ timeout: 5 }),
   };
 }
@@ -75,6 +81,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     db,
     kind: 'pglite',
     query: async <T>(q: SQL, on: DbOrTx = db) => rowsOf<T>(await (on as Db).execute(q)),
+    prepared: async <T>(text: string, params: unknown[]) => (await client.query<T>(text, params)).rows,
     close: () => client.close(),
   };
 }

@@ -28,7 +28,9 @@ export const stripeEvents = pgTable(
   (t) => [
     index('stripe_events_account_created_idx').on(t.account, t.created),
     index('stripe_events_unprocessed_idx').on(t.receivedAt).where(sql`${t.processedAt} is null`),
-    index('stripe_events_object_idx').on(t.account, t.objectId),
+    // Only payment-method history is looked up by object (card details as of a date); a partial
+    // index keeps every other insert from paying for it.
+    index('stripe_events_pm_object_idx').on(t.account, t.objectId, t.created).where(sql`${t.type} like 'payment_method.%'`),
   ],
 );
 
@@ -49,10 +51,10 @@ export const outbox = pgTable(
     lastError: text('last_error'),
     deliveredAt: timestamp('delivered_at', { withTimezone: true }),
   },
-  (t) => [
-    uniqueIndex('outbox_event_topic_uq').on(t.eventId, t.topic),
-    index('outbox_pending_idx').on(t.availableAt).where(sql`${t.deliveredAt} is null`),
-  ],
+  // No unique index on event_id: the only writers insert an outbox row in the same statement
+  // that inserts the event (ON CONFLICT on stripe_events.id), so a duplicate cannot arise, and
+  // every webhook would pay for maintaining it.
+  (t) => [index('outbox_pending_idx').on(t.availableAt).where(sql`${t.deliveredAt} is null`)],
 );
 
 /** Resumable cursors for backfill and reconcile, one per (account, resource). */

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.js';
 import { stripeEvents } from '../../db/schema/index.js';
-import { isProjectedType, pgArray } from '../projections/apply.js';
+import { isProjectedType } from '../projections/apply.js';
+import { pgArray } from '../../db/bulk.js';
 import { eventAccount, type StripeEventEnvelope } from './parse.js';
 import type { Database } from '../../db/client.js';
 
@@ -60,25 +61,34 @@ export async function countStoredEvents(tx: DbOrTx): Promise<number> {
   return r[0]?.n ?? 0;
 }
 
+const INSERT_WEBHOOK_EVENT = `
+  with e as (
+    insert into stripe_events (id, account, type, created, api_version, livemode, object_id, payload, source, unhandled)
+    values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'webhook', $9)
+    on conflict (id) do nothing
+    returning id, account, type, created
+  )
+  insert into outbox (event_id, topic, payload)
+  select id, 'stripe/' || type, jsonb_build_object('id', id, 'account', account, 'type', type, 'created', created) from e
+  on conflict do nothing
+  returning event_id`;
+
 /**
- * The webhook hot path: event and outbox row in ONE statement (a data-modifying CTE is atomic,
- * so this is one transaction in one round trip). Returns false for a duplicate id.
+ * The webhook hot path: event and outbox row in ONE prepared statement (a data-modifying CTE
+ * is atomic, so this is one transaction in one round trip). Returns false for a duplicate id.
  * `rawJson` is the verified body, stored as received.
  */
 export async function storeWebhookEvent(database: Database, event: StripeEventEnvelope, rawJson: string): Promise<boolean> {
-  const account = eventAccount(event);
-  const objectId = typeof event.data.object.id === 'string' ? event.data.object.id : null;
-  const rows = await database.query<{ event_id: string }>(sql`
-    with e as (
-      insert into stripe_events (id, account, type, created, api_version, livemode, object_id, payload, source, unhandled)
-      values (${event.id}, ${account}, ${event.type}, ${event.created}, ${event.api_version ?? null}, ${event.livemode === true},
-              ${objectId}, ${rawJson}::jsonb, 'webhook', ${!isProjectedType(event.type)})
-      on conflict (id) do nothing
-      returning id, account, type, created
-    )
-    insert into outbox (event_id, topic, payload)
-    select id, 'stripe/' || type, jsonb_build_object('id', id, 'account', account, 'type', type, 'created', created) from e
-    on conflict do nothing
-    returning event_id`);
+  const rows = await database.prepared(INSERT_WEBHOOK_EVENT, [
+    event.id,
+    eventAccount(event),
+    event.type,
+    event.created,
+    event.api_version ?? null,
+    event.livemode === true,
+    typeof event.data.object.id === 'string' ? event.data.object.id : null,
+    rawJson,
+    !isProjectedType(event.type),
+  ]);
   return rows.length === 1;
 }

@@ -1,6 +1,6 @@
-import { and, eq, notInArray, sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { getTableColumns } from 'drizzle-orm';
+import { bulkInsert, excludedAssignments, pgArray } from '../../db/bulk.js';
 import type { DbOrTx } from '../../db/client.js';
 import {
   charges,
@@ -77,34 +77,19 @@ function newestPerKey<T extends { id: string }>(items: Versioned<T>[]): Versione
   return [...best.values()];
 }
 
-/** `SET col = excluded.col` for every column but the key. */
-function excludedSet(table: PgTable, keep: string[] = ['account', 'id']): Record<string, SQL> {
-  const set: Record<string, SQL> = {};
-  for (const [prop, col] of Object.entries(getTableColumns(table))) {
-    if (keep.includes(prop)) continue;
-    set[prop] = sql.raw(`excluded."${col.name}"`);
-  }
-  return set;
-}
-
 /** The row-comparison guard of ordering.ts, in SQL, with byte-order ids like compareVersions. */
-function newerThanStored(tableName: string): SQL {
-  return sql.raw(
-    `(excluded.src_created, excluded.src_rank, excluded.src_event_id collate "C") > ("${tableName}".src_created, "${tableName}".src_rank, "${tableName}".src_event_id collate "C")`,
-  );
+function newerThanStored(tableName: string): string {
+  return `(excluded.src_created, excluded.src_rank, excluded.src_event_id collate "C") > ("${tableName}".src_created, "${tableName}".src_rank, "${tableName}".src_event_id collate "C")`;
 }
 
-/**
- * A Postgres array literal for `unnest(...)`: both drivers accept it as a text parameter, which
- * keeps set-based statements to a handful of parameters instead of one per value.
- */
-export function pgArray(values: readonly (string | number | boolean | null)[]): string {
-  return `{${values
-    .map((v) => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : typeof v === 'boolean' ? (v ? 't' : 'f') : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`))
-    .join(',')}}`;
+/** Upsert clause: every non-key column from the new row, only when the new snapshot is newer. */
+function upsertNewer(table: PgTable, name: string, overrides: Record<string, string> = {}, extraGuard = ''): string {
+  return `on conflict (account, id) do update set ${excludedAssignments(table, ['account', 'id'], overrides)} where ${extraGuard}${newerThanStored(name)}`;
 }
 
-const CHUNK = 500;
+
+
+const CHUNK = 1000;
 function chunks<T>(xs: T[], size = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
@@ -177,7 +162,7 @@ export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): 
   await upsertCustomers(tx, newestPerKey(custs));
   await upsertSubscriptions(tx, subs);
   await upsertInvoices(tx, newestPerKey(invs));
-  for (const part of chunks(failures)) await tx.insert(paymentFailures).values(part).onConflictDoNothing();
+  for (const part of chunks(failures)) await tx.execute(bulkInsert(paymentFailures, part as Record<string, unknown>[], 'on conflict do nothing'));
   await upsertPaymentMethods(tx, pms);
   await upsertCharges(tx, newestPerKey(chs));
   await upsertRefunds(tx, newestPerKey(rfs));
@@ -187,15 +172,14 @@ export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): 
 
 async function upsertCustomers(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeCustomer> & { deleted: boolean }>[]) {
   for (const part of chunks(rows)) {
-    await tx
-      .insert(customers)
-      .values(part.map((v) => ({ account: v.account, ...v.row, ...versionColumns(v) })))
-      .onConflictDoUpdate({
-        target: [customers.account, customers.id],
+    await tx.execute(
+      bulkInsert(
+        customers,
+        part.map((v) => ({ account: v.account, ...v.row, ...versionColumns(v) })),
         // A deleted customer stays deleted whatever arrives after.
-        set: { ...excludedSet(customers), deleted: sql`customers.deleted or excluded.deleted` },
-        setWhere: newerThanStored('customers'),
-      });
+        upsertNewer(customers, 'customers', { deleted: 'customers.deleted or excluded.deleted' }),
+      ),
+    );
   }
 }
 
@@ -203,34 +187,32 @@ async function upsertSubscriptions(tx: DbOrTx, all: Versioned<NormalizedSubscrip
   if (all.length === 0) return;
   // History: every snapshot, for point-in-time features.
   for (const part of chunks(all)) {
-    await tx
-      .insert(subscriptionVersions)
-      .values(
+    await tx.execute(
+      bulkInsert(
+        subscriptionVersions,
         part.map((v) => {
           const { id, items, expandedDiscounts, deleted, ...cols } = v.row;
           return { account: v.account, subscriptionId: id, eventId: v.eventId, validFrom: v.created, rank: v.rank, ...cols };
         }),
-      )
-      .onConflictDoNothing();
+        'on conflict do nothing',
+      ),
+    );
   }
   const rows = newestPerKey(all);
   const won: Versioned<NormalizedSubscription & { deleted: boolean }>[] = [];
   for (const part of chunks(rows)) {
-    const updated = await tx
-      .insert(subscriptions)
-      .values(
+    const result = await tx.execute(
+      bulkInsert(
+        subscriptions,
         part.map((v) => {
           const { items, expandedDiscounts, ...cols } = v.row;
           return { account: v.account, ...cols, ...versionColumns(v) };
         }),
-      )
-      .onConflictDoUpdate({
-        target: [subscriptions.account, subscriptions.id],
-        set: excludedSet(subscriptions),
         // A deleted subscription stays deleted: only a newer deletion snapshot may touch it.
-        setWhere: sql`(not subscriptions.deleted or excluded.deleted) and ${newerThanStored('subscriptions')}`,
-      })
-      .returning({ account: subscriptions.account, id: subscriptions.id });
+        `${upsertNewer(subscriptions, 'subscriptions', {}, '(not subscriptions.deleted or excluded.deleted) and ')} returning account, id`,
+      ),
+    );
+    const updated = rowsOf<{ account: string; id: string }>(result);
     const ok = new Set(updated.map((r) => `${r.account}\u0000${r.id}`));
     for (const v of part) if (ok.has(`${v.account}\u0000${v.row.id}`)) won.push(v);
   }
@@ -239,14 +221,7 @@ async function upsertSubscriptions(tx: DbOrTx, all: Versioned<NormalizedSubscrip
     v.row.items.map((i) => ({ account: v.account, subscriptionId: v.row.id, ...i, deleted: false, ...versionColumns(v) })),
   );
   for (const part of chunks(itemRows)) {
-    await tx
-      .insert(subscriptionItems)
-      .values(part)
-      .onConflictDoUpdate({
-        target: [subscriptionItems.account, subscriptionItems.id],
-        set: excludedSet(subscriptionItems),
-        setWhere: newerThanStored('subscription_items'),
-      });
+    await tx.execute(bulkInsert(subscriptionItems, part, upsertNewer(subscriptionItems, 'subscription_items')));
   }
   for (const part of chunks(won)) {
     const keep = part.flatMap((v) => v.row.items.map((i) => `${v.account} ${i.id}`));
@@ -267,13 +242,16 @@ async function upsertSubscriptions(tx: DbOrTx, all: Versioned<NormalizedSubscrip
 
 async function upsertInvoices(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeInvoice>>[]) {
   for (const part of chunks(rows)) {
-    await tx
-      .insert(invoices)
-      .values(part.map((v) => {
-        const { chargeId, ...cols } = v.row;
-        return { account: v.account, ...cols, ...versionColumns(v) };
-      }))
-      .onConflictDoUpdate({ target: [invoices.account, invoices.id], set: excludedSet(invoices), setWhere: newerThanStored('invoices') });
+    await tx.execute(
+      bulkInsert(
+        invoices,
+        part.map((v) => {
+          const { chargeId, ...cols } = v.row;
+          return { account: v.account, ...cols, ...versionColumns(v) };
+        }),
+        upsertNewer(invoices, 'invoices'),
+      ),
+    );
   }
 }
 
@@ -297,66 +275,68 @@ async function upsertPaymentMethods(tx: DbOrTx, all: Versioned<ReturnType<typeof
       const customerId = cols.customerId ?? owner.get(key)?.row.customerId ?? null;
       return { account: v.account, ...cols, customerId, attachedAt: attachedAt.get(key) ?? null, detachedAt: detachedAt.get(key) ?? null, ...versionColumns(v) };
     });
-    const { attachedAt: _a, detachedAt: _d, ...snapshot } = excludedSet(paymentMethods);
-    await tx
-      .insert(paymentMethods)
-      .values(values)
-      .onConflictDoUpdate({
-        target: [paymentMethods.account, paymentMethods.id],
+    await tx.execute(
+      bulkInsert(
+        paymentMethods,
+        values,
         // A detached method's payload has customer null; keep whom it belonged to.
-        set: { ...snapshot, customerId: sql`coalesce(excluded.customer_id, payment_methods.customer_id)` },
-        setWhere: newerThanStored('payment_methods'),
-      });
-    await tx
-      .insert(paymentMethods)
-      .values(values)
-      .onConflictDoUpdate({
-        target: [paymentMethods.account, paymentMethods.id],
-        set: {
-          attachedAt: sql`least(payment_methods.attached_at, excluded.attached_at)`,
-          detachedAt: sql`greatest(payment_methods.detached_at, excluded.detached_at)`,
-          // The detach snapshot may land first with customer null; the owner comes from any snapshot.
-          // (A method re-attached to another customer is the one case this can get wrong.)
-          customerId: sql`coalesce(payment_methods.customer_id, excluded.customer_id)`,
-        },
-      });
+        upsertNewer(paymentMethods, 'payment_methods', {
+          customer_id: 'coalesce(excluded.customer_id, payment_methods.customer_id)',
+          attached_at: 'payment_methods.attached_at',
+          detached_at: 'payment_methods.detached_at',
+        }),
+      ),
+    );
+    await tx.execute(
+      bulkInsert(
+        paymentMethods,
+        values,
+        // The detach snapshot may land first with customer null; the owner comes from any snapshot.
+        // (A method re-attached to another customer is the one case this can get wrong.)
+        `on conflict (account, id) do update set
+           attached_at = least(payment_methods.attached_at, excluded.attached_at),
+           detached_at = greatest(payment_methods.detached_at, excluded.detached_at),
+           customer_id = coalesce(payment_methods.customer_id, excluded.customer_id)`,
+      ),
+    );
   }
 }
 
 async function upsertCharges(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeCharge>>[]) {
   for (const part of chunks(rows)) {
-    await tx
-      .insert(charges)
-      .values(part.map((v) => ({ account: v.account, ...v.row, ...versionColumns(v) })))
-      .onConflictDoUpdate({
-        target: [charges.account, charges.id],
-        set: { ...excludedSet(charges), invoiceId: sql`coalesce(excluded.invoice_id, charges.invoice_id)` },
-        setWhere: newerThanStored('charges'),
-      });
+    await tx.execute(
+      bulkInsert(
+        charges,
+        part.map((v) => ({ account: v.account, ...v.row, ...versionColumns(v) })),
+        upsertNewer(charges, 'charges', { invoice_id: 'coalesce(excluded.invoice_id, charges.invoice_id)' }),
+      ),
+    );
   }
 }
 
 async function upsertRefunds(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeRefund>>[]) {
   for (const part of chunks(rows)) {
     // Refunds name only their charge; the customer comes from the charge when we know it.
-    await tx
-      .insert(refunds)
-      .values(part.map((v) => ({ account: v.account, ...v.row, customerId: null })))
-      .onConflictDoUpdate({ target: [refunds.account, refunds.id], set: { status: sql`excluded.status`, amount: sql`excluded.amount` } });
+    await tx.execute(
+      bulkInsert(
+        refunds,
+        part.map((v) => ({ account: v.account, ...v.row, customerId: null })),
+        'on conflict (account, id) do update set status = excluded.status, amount = excluded.amount',
+      ),
+    );
   }
   if (rows.length) await linkCustomersThroughCharges(tx, 'refunds');
 }
 
 async function upsertDisputes(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeDispute>>[]) {
   for (const part of chunks(rows)) {
-    await tx
-      .insert(disputes)
-      .values(part.map((v) => ({ account: v.account, ...v.row, customerId: null, ...versionColumns(v) })))
-      .onConflictDoUpdate({
-        target: [disputes.account, disputes.id],
-        set: { ...excludedSet(disputes), customerId: sql`disputes.customer_id` },
-        setWhere: newerThanStored('disputes'),
-      });
+    await tx.execute(
+      bulkInsert(
+        disputes,
+        part.map((v) => ({ account: v.account, ...v.row, customerId: null, ...versionColumns(v) })),
+        upsertNewer(disputes, 'disputes', { customer_id: 'disputes.customer_id' }),
+      ),
+    );
   }
   if (rows.length) await linkCustomersThroughCharges(tx, 'disputes');
 }
@@ -372,25 +352,21 @@ async function linkCustomersThroughCharges(tx: DbOrTx, table: 'refunds' | 'dispu
 
 async function upsertDiscounts(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeDiscount> & { deleted: boolean }>[]) {
   for (const part of chunks(rows)) {
-    await tx
-      .insert(discounts)
-      .values(
+    await tx.execute(
+      bulkInsert(
+        discounts,
         part.map((v) => {
           const { deleted, ...cols } = v.row;
           return { account: v.account, ...cols, deletedAt: deleted ? v.created : null, ...versionColumns(v) };
         }),
-      )
-      .onConflictDoUpdate({
-        target: [discounts.account, discounts.id],
-        set: {
-          ...excludedSet(discounts),
-          couponId: sql`coalesce(excluded.coupon_id, discounts.coupon_id)`,
-          percentOff: sql`coalesce(excluded.percent_off, discounts.percent_off)`,
-          amountOff: sql`coalesce(excluded.amount_off, discounts.amount_off)`,
-          deletedAt: sql`coalesce(discounts.deleted_at, excluded.deleted_at)`,
-        },
-        setWhere: newerThanStored('discounts'),
-      });
+        upsertNewer(discounts, 'discounts', {
+          coupon_id: 'coalesce(excluded.coupon_id, discounts.coupon_id)',
+          percent_off: 'coalesce(excluded.percent_off, discounts.percent_off)',
+          amount_off: 'coalesce(excluded.amount_off, discounts.amount_off)',
+          deleted_at: 'coalesce(discounts.deleted_at, excluded.deleted_at)',
+        }),
+      ),
+    );
   }
 }
 
@@ -409,3 +385,7 @@ export const PROJECTION_TABLES = [
   'discounts',
 ] as const;
 
+
+function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : ((result as { rows?: T[] }).rows ?? []);
+}

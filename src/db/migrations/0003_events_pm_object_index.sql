@@ -1,0 +1,2 @@
+DROP INDEX "stripe_events_object_idx";--> statement-breakpoint
+CREATE INDEX "stripe_events_pm_object_idx" ON "stripe_events" USING btree ("account","object_id","created") WHERE "stripe_events"."type" like 'payment_method.%';
