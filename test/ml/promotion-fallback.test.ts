@@ -1,0 +1,57 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/client.js';
+import { initBackend } from '../../src/ml/backend.js';
+import { decideBaselineFallback } from '../../src/ml/model.js';
+import { championVersion, listModelVersions } from '../../src/ml/registry.js';
+import { trainChurnModel } from '../../src/services/training/train-model.js';
+import { simulateIntoDatabase } from '../../training/data.js';
+import { createTestDatabase } from '../helpers/db.js';
+
+const m = (rocAuc: number, logLoss: number) => ({ rocAuc, logLoss });
+
+describe('decideBaselineFallback', () => {
+  it('serves the baseline when there is no champion', () => {
+    expect(decideBaselineFallback(m(0.7, 0.3))).toMatchObject({ promote: true });
+  });
+  it('serves the baseline only when it beats the champion', () => {
+    expect(decideBaselineFallback(m(0.75, 0.3), m(0.7, 0.3))).toMatchObject({ promote: true });
+    expect(decideBaselineFallback(m(0.65, 0.3), m(0.7, 0.3))).toMatchObject({ promote: false });
+  });
+});
+
+describe('a training run whose network loses to its baseline', () => {
+  let database: Database;
+  const modelDir = mkdtempSync(join(tmpdir(), 'churn-fallback-'));
+  beforeAll(async () => {
+    await initBackend('cpu');
+    database = await createTestDatabase('postgres');
+    await simulateIntoDatabase(database, { customers: 2500, months: 10, seed: 3, quiet: true });
+  });
+  afterAll(async () => database?.close());
+
+  it('registers both, and the logistic baseline becomes champion so scoring can start', async () => {
+    // A network that cannot learn (no training steps to speak of) must lose to the baseline.
+    const result = await trainChurnModel(database, {
+      modelDir,
+      now: new Date('2026-01-01T00:00:00Z'),
+      seed: 5,
+      modelOptions: { learningRate: 1e-9, maxEpochs: 1, patience: 1 },
+    });
+    expect(result.metrics.overall.rocAuc).toBeLessThan(result.baselineMetrics.overall.rocAuc);
+    expect(result.promoted).toBe(true);
+    expect(result.promotedVersion).toBe(`${result.version}-logistic`);
+    expect(result.decision.reason).toMatch(/does not beat the logistic baseline.*baseline serves/);
+    const champion = await championVersion(database.db);
+    expect(champion?.version).toBe(result.promotedVersion);
+    const versions = await listModelVersions(database.db);
+    expect(versions.map((v) => v.status).sort()).toEqual(['candidate', 'champion']);
+
+    // The next run's crippled network loses again, and the old baseline is no worse than the new one:
+    // the champion stays unless the new baseline beats it.
+    const again = await trainChurnModel(database, { modelDir, now: new Date('2026-01-02T00:00:00Z'), seed: 5, modelOptions: { learningRate: 1e-9, maxEpochs: 1, patience: 1 } });
+    expect(again.decision.reason).toMatch(/current champion/);
+  });
+});
