@@ -4,77 +4,94 @@ import { logger } from '../../lib/logger.js';
 import { projectPendingEvents } from './ingest.js';
 
 export interface ProjectorHandle {
-  /** run soon: new events were stored */
+  /** new events were stored (one call per delivery) */
   wake(): void;
   /** resolves once the current batch is finished */
   stop(): Promise<void>;
-  /** resolves when nothing is pending (tests, graceful shutdown) */
+  /** projects everything pending now, whatever the load (tests, graceful shutdown) */
   drain(): Promise<void>;
 }
 
+export interface ProjectorOptions {
+  /** how often to look for events stored by other processes, ms (default 1000) */
+  intervalMs?: number;
+  /** events per projection transaction (default 1000) */
+  batchSize?: number;
+  /** deliveries per second above which projection yields to acknowledging webhooks (default 100) */
+  busyRate?: number;
+  /** the longest projection may be deferred while busy, ms (default 15000) */
+  maxLagMs?: number;
+  /** milliseconds clock (tests) */
+  clock?: () => number;
+}
+
 /**
- * Background projection for the webhook path: the route stores and answers at once, this
- * worker catches the projections up (woken per delivery, and on an interval in case another
- * process stored events). Safe to run in several processes (rows are claimed with SKIP LOCKED).
+ * Background projection for the webhook path: the route stores and answers at once, and this
+ * worker brings the projections up to date in large set-based batches. Acknowledging Stripe is
+ * the critical path (it retries slow answers) while projections feed scores computed daily, so
+ * during a burst of deliveries the projector yields the CPU to the webhook path and catches up
+ * as soon as the burst ends, or after `maxLagMs` at the latest. Safe to run in several
+ * processes (rows are claimed with SKIP LOCKED).
  */
-export function startProjector(database: Database, options: { intervalMs?: number; batchSize?: number; coalesceMs?: number } = {}): ProjectorHandle {
+export function startProjector(database: Database, options: ProjectorOptions = {}): ProjectorHandle {
   const intervalMs = options.intervalMs ?? 1000;
-  // Deliveries come in bursts. Acknowledging Stripe is the critical path and projections feed
-  // daily scores, so the projector waits a second and then projects everything that arrived in
-  // large set-based batches, instead of one small transaction per delivery competing with the
-  // webhook path for the CPU.
-  const coalesceMs = options.coalesceMs ?? 1000;
-  let scheduled: NodeJS.Timeout | null = null;
+  const busyRate = options.busyRate ?? 100;
+  const maxLagMs = options.maxLagMs ?? 15_000;
+  const clock = options.clock ?? (() => Date.now());
+  const limit = options.batchSize ?? 1000;
   let stopped = false;
   let running: Promise<void> | null = null;
-  let again = false;
   let failures = 0;
+  // deliveries counted per second, and when the oldest unprojected delivery arrived
+  let windowStart = clock();
+  let windowCount = 0;
+  let lastRate = 0;
+  let pendingSince: number | null = null;
 
   const runOnce = async () => {
-    do {
-      again = false;
-      try {
-        // Keep going only while batches come back full; a partial batch means we caught up, and
-        // the next wake-up will find a larger batch than an immediate retry would.
-        const limit = options.batchSize ?? 1000;
-        while (!stopped && (await projectPendingEvents(database, { limit })) >= limit) {}
-        failures = 0;
-      } catch (err) {
-        failures += 1;
-        if (failures === 1 || failures % 30 === 0) logger.warn({ error: errorMessage(err) }, 'projector could not run; will retry');
-      }
-    } while (again && !stopped);
-  };
-  const run = () => {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
+    try {
+      // Keep going while batches come back full; a partial batch means we caught up.
+      while (!stopped && (await projectPendingEvents(database, { limit })) >= limit) {}
+      failures = 0;
+    } catch (err) {
+      failures += 1;
+      if (failures === 1 || failures % 30 === 0) logger.warn({ error: errorMessage(err) }, 'projector could not run; will retry');
     }
+  };
+  const start = () => {
+    if (stopped || running) return running ?? Promise.resolve();
+    pendingSince = null;
     running = runOnce().finally(() => {
       running = null;
     });
+    return running;
   };
-  const wake = () => {
-    if (stopped || scheduled) return;
-    scheduled = setTimeout(() => {
-      scheduled = null;
-      run();
-    }, coalesceMs);
+  const tick = () => {
+    const now = clock();
+    if (now - windowStart >= 1000) {
+      lastRate = (windowCount * 1000) / (now - windowStart);
+      windowStart = now;
+      windowCount = 0;
+    }
+    const busy = lastRate > busyRate;
+    const overdue = pendingSince !== null && now - pendingSince >= maxLagMs;
+    if (!busy || overdue) void start();
   };
-  const timer = setInterval(run, intervalMs);
+  const timer = setInterval(tick, intervalMs);
   timer.unref();
   return {
-    wake,
+    wake() {
+      windowCount += 1;
+      if (pendingSince === null) pendingSince = clock();
+    },
     async stop() {
       stopped = true;
       clearInterval(timer);
-      if (scheduled) clearTimeout(scheduled);
       await running;
     },
     async drain() {
-      run();
       while (running) await running;
+      await start();
     },
   };
 }
