@@ -27,7 +27,7 @@ export interface ModelOptions {
 
 export const MLP_DEFAULTS: ModelOptions = {
   hidden: [64, 32],
-  dropout: 0.1,
+  dropout: 0.2,
   l2: 1e-3,
   learningRate: 3e-3,
   batchSize: 1024,

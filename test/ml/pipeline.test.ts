@@ -21,7 +21,7 @@ import { createTestDatabase } from '../helpers/db.js';
  * The whole data side on a small simulated account: Stripe events -> ingestEvents -> projections ->
  * monthly snapshots -> time split -> train (MLP + baseline) -> register + promote -> score all
  * customers. The quality bar is a looser version of training/quality.ts: the model must come close
- * to the simulator's true probabilities on the newest, held-out months.
+ * to the simulator's true probabilities on the newest, held-out months, and be calibrated.
  */
 describe('churn pipeline on a simulated account [postgres]', () => {
   let db: Database;
@@ -35,7 +35,7 @@ describe('churn pipeline on a simulated account [postgres]', () => {
     await initBackend();
     db = await createTestDatabase('postgres');
     modelDir = await mkdtemp(join(tmpdir(), 'churn-models-'));
-    const sim = await simulateIntoDatabase(db, { customers: 1500, months: 12, seed: 11, quiet: true });
+    const sim = await simulateIntoDatabase(db, { customers: 2000, months: 12, seed: 11, quiet: true });
     oracle = sim.oracle;
     end = sim.summary.end;
     trained = await trainChurnModel(db, {
@@ -66,24 +66,26 @@ describe('churn pipeline on a simulated account [postgres]', () => {
     const q = quality!;
     // every held-out customer-month has a true probability: labels and the world agree on who is live
     expect(q.matchedRows / q.heldOutRows).toBeGreaterThan(0.98);
-    expect(q.oracleAuc).toBeGreaterThan(0.6);
-    // The world's hazard has hidden terms (frailty, health) no feature can see: at 20,000 customers x 18
-    // months the MLP is 0.076 below the oracle (training/quality.ts). With 1,500 customers the held-out
-    // months hold ~70 churners and the MLP varies by +-0.04 between seeds (it often loses to the logistic
-    // baseline at this size, and is then not promoted), so the bar here is on what the features carry:
-    // the better of the two models trained on them, and the MLP's calibration.
-    expect(Math.max(q.modelAuc, q.baselineAuc)).toBeGreaterThan(q.oracleAuc - 0.15);
-    expect(q.modelAuc).toBeGreaterThan(0.6);
-    expect(q.modelEce).toBeLessThan(0.08);
+    // the world is neither trivial nor hopeless
+    expect(q.oracleAuc).toBeGreaterThan(0.72);
+    expect(q.oracleAuc).toBeLessThan(0.9);
+    // The world's churn responds to what Stripe records, with a small hidden residual, so a good model
+    // comes close to the true probabilities: at 20,000 customers x 18 months the bar is 0.02 below the
+    // oracle and ECE < 0.03 (training/quality.ts). With 2,000 customers x 12 months the held-out months
+    // hold ~150 churners and ~8,000 training rows; the MLP lands 0.07-0.09 below the oracle there, so
+    // the bar here is looser.
+    expect(q.modelAuc).toBeGreaterThan(q.oracleAuc - 0.11);
+    expect(q.modelEce).toBeLessThan(0.05);
   });
 
-  it('registers the candidate, promotes it only if it beats the baseline, and records the run', async () => {
+  it('registers the candidate, promotes the network only if it beats the baseline (else the baseline), and records the run', async () => {
     expect(trained.metrics.overall.rocAuc).toBeGreaterThan(0.6);
     const champion = await championVersion(db.db);
-    if (trained.metrics.overall.rocAuc < trained.baselineMetrics.overall.rocAuc - 1e-3) expect(trained.promoted).toBe(false);
-    if (trained.metrics.overall.rocAuc > trained.baselineMetrics.overall.rocAuc + 1e-3) expect(trained.promoted).toBe(true);
-    if (trained.promoted) expect(champion?.version).toBe(trained.version);
-    else expect(champion).toBeNull();
+    if (trained.metrics.overall.rocAuc < trained.baselineMetrics.overall.rocAuc - 1e-3) expect(trained.promotedVersion).not.toBe(trained.version);
+    if (trained.metrics.overall.rocAuc > trained.baselineMetrics.overall.rocAuc + 1e-3) expect(trained.promotedVersion).toBe(trained.version);
+    // a fresh registry always ends up with a champion: the network, or its logistic baseline
+    expect(trained.promoted).toBe(true);
+    expect(champion?.version).toBe(trained.promotedVersion);
     const versions = await listModelVersions(db.db);
     expect(versions.map((v) => v.version)).toContain(trained.version);
     expect(versions.find((v) => v.version === trained.version)?.featureVersion).toBe(featureSet().version);
@@ -103,7 +105,9 @@ describe('churn pipeline on a simulated account [postgres]', () => {
     const result = await scoreAllCustomers(db, { asOf, model });
     const live = await featureMatrixAt(db, asOf);
     expect(result.customers.length).toBe(live.keys.length);
-    expect(result.customers.every((c) => c.probability >= 0 && c.probability <= 1 && c.drivers.length === 3)).toBe(true);
+    // up to three drivers each; three whenever anything moves the probability (a customer the model
+    // puts at ~0 can have fewer features that move it measurably)
+    expect(result.customers.filter((c) => !(c.probability >= 0 && c.probability <= 1 && c.drivers.length <= 3 && (c.probability < 1e-4 || c.drivers.length === 3)))).toEqual([]);
     const stored = await db.query<{ n: number; v: string }>((await import('drizzle-orm')).sql`select count(*)::int as n, min(model_version) as v from scores where as_of = ${asOf}`);
     expect(stored[0]).toEqual({ n: live.keys.length, v: trained.version });
     // re-scoring the same snapshot replaces rows instead of duplicating them
