@@ -19,7 +19,14 @@ export function webhookRoutes() {
     '/stripe',
     async (c, next) => {
       const max = c.get('deps').env.WEBHOOK_MAX_BYTES;
-      return bodyLimit({ maxSize: max, onError: (cc) => errorResponse(cc, 'PAYLOAD_TOO_LARGE', `webhook body exceeds ${max} bytes`) })(c, next);
+      const tooLarge = () => errorResponse(c, 'PAYLOAD_TOO_LARGE', `webhook body exceeds ${max} bytes`);
+      // Stripe always sends Content-Length: checking the header keeps the Node adapter's fast
+      // body path (Hono's bodyLimit touches the raw Request, which costs a third of throughput).
+      const declared = c.req.header('content-length');
+      if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
+        return Number(declared) > max ? tooLarge() : next();
+      }
+      return bodyLimit({ maxSize: max, onError: tooLarge })(c, next);
     },
     async (c) => {
       const deps = c.get('deps');

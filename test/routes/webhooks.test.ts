@@ -114,6 +114,32 @@ describeEachDb('POST /webhooks/stripe', (kind) => {
     });
   }
 
+  it('rejects an oversize body sent without Content-Length (chunked) with 413 and stores nothing', async () => {
+    const { app } = testApp(database);
+    const body = JSON.stringify(stripeEvent('customer.created', customerObject('cus_chunked', { metadata: { blob: 'x'.repeat(70_000) } }), { created: NOW }));
+    const init = signedWebhook(body);
+    const bytes = new TextEncoder().encode(body);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < bytes.length; i += 8192) controller.enqueue(bytes.subarray(i, i + 8192));
+        controller.close();
+      },
+    });
+    const res = await app.request('/webhooks/stripe', { ...init, body: stream, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(await count('stripe_events')).toBe(0);
+    // and a small chunked delivery still goes through
+    const small = JSON.stringify(stripeEvent('customer.created', customerObject('cus_chunked_ok'), { created: NOW }));
+    const ok = await app.request('/webhooks/stripe', {
+      ...signedWebhook(small),
+      body: new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(new TextEncoder().encode(small)), c.close()) }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(ok.status).toBe(200);
+    expect(await count('stripe_events')).toBe(1);
+  });
+
   it('answers 503 when no webhook secret is configured, so Stripe keeps retrying', async () => {
     const { app } = testApp(database, { env: testEnv({ STRIPE_WEBHOOK_SECRET: '' }) });
     const res = await app.request('/webhooks/stripe', signedWebhook(JSON.stringify(stripeEvent('customer.created', customerObject('cus_x'), { created: NOW }))));
