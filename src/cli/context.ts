@@ -1,5 +1,6 @@
 import { parseEnv, type Env } from '../env.js';
 import { UsageError } from '../lib/errors.js';
+import { parseIsoToUnix } from '../lib/clock.js';
 import { openDatabase, type Database } from '../db/client.js';
 
 /** Opens the configured database (Postgres or embedded PGlite), runs `fn`, always closes it. */
@@ -18,4 +19,14 @@ export function intOption(name: string, value: string | undefined, fallback: num
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number`);
   return n;
+}
+
+/** Parses an optional `--as-of` ISO date or date-time to unix seconds; a usage error otherwise. */
+export function asOfOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseIsoToUnix(value);
+  } catch {
+    throw new UsageError(`--as-of must be an ISO date or date-time, got "${value}"`);
+  }
 }

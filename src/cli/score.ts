@@ -1,14 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parseIsoToUnix, isoDay } from '../lib/clock.js';
-import { ChurnError, UsageError } from '../lib/errors.js';
+import { isoDay } from '../lib/clock.js';
+import { ChurnError } from '../lib/errors.js';
 import { createProgress } from '../lib/progress.js';
 import { initBackend } from '../ml/backend.js';
 import { dataWindow } from '../ml/dataset.js';
 import { featureSet } from '../ml/features.js';
 import { ModelRegistry } from '../ml/registry.js';
 import { scoreAllCustomers, scoresCsv } from '../services/scoring/score-all-customers.js';
-import { withDatabase } from './context.js';
+import { asOfOption, withDatabase } from './context.js';
 
 export function registerScore(program: Command): void {
   program
@@ -18,14 +18,7 @@ export function registerScore(program: Command): void {
     .option('--out <file>', 'also write the scores as CSV')
     .option('--account <acct>', 'only this Stripe account (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .action(async (opts: { asOf?: string; out?: string; account?: string[] }) => {
-      let asOf: number | undefined;
-      if (opts.asOf !== undefined) {
-        try {
-          asOf = parseIsoToUnix(opts.asOf);
-        } catch {
-          throw new UsageError(`--as-of must be an ISO date or date-time, got "${opts.asOf}"`);
-        }
-      }
+      const asOf = asOfOption(opts.asOf);
       await withDatabase(async (database, env) => {
         await initBackend(env.TFJS_BACKEND);
         const registry = new ModelRegistry({ db: database.db, modelDir: env.MODEL_DIR, featureSet: featureSet() });

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import { parseIsoToUnix } from '../lib/clock.js';
 import { UsageError } from '../lib/errors.js';
 import { createProgress, type Progress } from '../lib/progress.js';
 import { initBackend } from '../ml/backend.js';
 import { trainChurnModel } from '../services/training/train-model.js';
 import { writeTrainingReport } from '../services/training/write-report.js';
-import { intOption, withDatabase } from './context.js';
+import { asOfOption, intOption, withDatabase } from './context.js';
 
 export interface TrainFlags {
   asOf?: string;
@@ -17,14 +16,7 @@ export interface TrainFlags {
 
 /** Parses `churn train` flags; bad values are usage errors (exit 2). */
 export function parseTrainFlags(opts: TrainFlags): { asOf?: number; horizonDays: number; seed: number; maxSnapshots: number; accounts?: string[] } {
-  let asOf: number | undefined;
-  if (opts.asOf !== undefined) {
-    try {
-      asOf = parseIsoToUnix(opts.asOf);
-    } catch {
-      throw new UsageError(`--as-of must be an ISO date or date-time, got "${opts.asOf}"`);
-    }
-  }
+  const asOf = asOfOption(opts.asOf);
   const horizonDays = intOption('horizon-days', opts.horizonDays, 30);
   if (horizonDays < 1 || horizonDays > 365) throw new UsageError('--horizon-days must be between 1 and 365');
   const maxSnapshots = intOption('max-snapshots', opts.maxSnapshots, 24);
