@@ -7,7 +7,7 @@ import { buildTrainingSet, type Snapshot, type TrainingSet, type TrainingSetOpti
 import { featureSet } from '../../ml/features.js';
 import { DEFAULT_HORIZON_DAYS } from '../../ml/labels.js';
 import { evaluationMetrics, type EvaluationMetrics } from '../../ml/metrics.js';
-import { decideBaselineFallback, decidePromotion, trainCandidate, type CandidateResult, type ChurnModel, type ModelOptions, type PromotionDecision } from '../../ml/model.js';
+import { decideBaselineFallback, decidePromotion, MLP_DEFAULTS, trainCandidate, type CandidateResult, type ChurnModel, type ModelOptions, type PromotionDecision } from '../../ml/model.js';
 import { scoreMatrix } from '../../ml/predict.js';
 import {
   championVersion,
@@ -134,7 +134,7 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
     });
     const data = summariseTrainingSet(trainingSet);
     logger.info({ run: run.id, ...data }, 'training data built');
-    const maxEpochs = input.modelOptions?.maxEpochs ?? 60;
+    const maxEpochs = input.modelOptions?.maxEpochs ?? MLP_DEFAULTS.maxEpochs;
     const candidate = await trainCandidate({
       train: trainingSet.train,
       valid: trainingSet.valid,
