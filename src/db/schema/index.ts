@@ -2,3 +2,4 @@ export * from './events.js';
 export * from './billing.js';
 export * from './ml.js';
 export * from './scores.js';
+export * from './retention.js';
