@@ -33,12 +33,6 @@ export interface DecisionCandidate {
   upliftEffect?: number;
 }
 
-/** What the customer has been offered before, from any policy (for cooldown and the yearly cap). */
-export interface OfferHistory {
-  /** unix seconds of every treated (not holdout, not failed) intervention */
-  offeredAt: number[];
-}
-
 export type DecisionReasonCode =
   | 'matched' // segment and targeting matched
   | 'no_subscription'
