@@ -325,8 +325,9 @@ function buildGroup(scope: 'policy' | 'overall', rows: PreparedRow[], ctx: Group
 
     const usedTreated = strata.flatMap((s) => s.treated);
     offerCost = usedTreated.reduce((sum, p) => sum + p.cost, 0);
-    monthsKept = monthsKeptAssumption(usedTreated);
-    const m = monthsKept.value;
+    const months = monthsKeptAssumption(usedTreated);
+    monthsKept = months.assumption;
+    const m = months.exact;
     netValue = {
       estimate: Math.round(mrr.estimate * m - offerCost),
       lower: Math.floor(mrr.lower * m - offerCost),
@@ -406,7 +407,7 @@ function decideVerdict(treated: number, holdout: number, effect: IntervalEstimat
   };
 }
 
-function monthsKeptAssumption(treated: PreparedRow[]): MonthsKeptAssumption {
+function monthsKeptAssumption(treated: PreparedRow[]): { assumption: MonthsKeptAssumption; exact: number } {
   const sources = new Set(treated.map((p) => p.monthsSource));
   const totalMrr = treated.reduce((s, p) => s + p.mrr, 0);
   // saved MRR is MRR-weighted, so the months that scale it are weighted the same way
@@ -422,7 +423,7 @@ function monthsKeptAssumption(treated: PreparedRow[]): MonthsKeptAssumption {
         : source === 'one_horizon'
           ? 'one horizon, the default'
           : "each policy's monthsKept, or one horizon where unset, weighted by treated MRR";
-  return { value: round(value, 4), source, statement: `A saved customer is assumed to stay ${months} (${why}).` };
+  return { assumption: { value: round(value, 4), source, statement: `A saved customer is assumed to stay ${months} (${why}).` }, exact: value };
 }
 
 function summariseArm(rows: PreparedRow[], pending: number): ArmSummary {
