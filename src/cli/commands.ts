@@ -11,6 +11,9 @@ import { registerSimulate } from './simulate.js';
 import { registerBackfill } from './backfill.js';
 import { registerReconcile } from './reconcile.js';
 import { registerRelay } from './relay.js';
+import { registerPolicies } from './policies.js';
+import { registerOutcomes } from './outcomes.js';
+import { registerReport } from './report.js';
 
 /** Each command lives in its own file under src/cli/ and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -26,4 +29,7 @@ export function registerCommands(program: Command): void {
   registerBackfill(program);
   registerReconcile(program);
   registerRelay(program);
+  registerPolicies(program);
+  registerOutcomes(program);
+  registerReport(program);
 }
