@@ -201,6 +201,7 @@ export function buildUpliftReport(rows: ReadonlyArray<UpliftRow>, options: Uplif
   const prepared = rows.map((row): PreparedRow => {
     if (row.arm !== 'treatment' && row.arm !== 'holdout') throw new RangeError(`intervention ${row.id}: unknown arm ${String(row.arm)}`);
     if (!Number.isInteger(row.mrr) || !Number.isInteger(row.cost)) throw new RangeError(`intervention ${row.id}: mrr and cost must be integer minor units`);
+    if (row.mrr < 0 || row.cost < 0) throw new RangeError(`intervention ${row.id}: mrr and cost must be >= 0`);
     const fromOption = options.monthsKept;
     const fromPolicy = row.monthsKept ?? undefined;
     return {
