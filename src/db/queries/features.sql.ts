@@ -1,4 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
+import { pgArray } from '../bulk.js';
 
 /**
  * Set-based, point-in-time reads of the billing projections for churn features and labels.
@@ -45,13 +46,17 @@ export function usdPerMinorUnit(currency: string | null | undefined): number {
 export type FeatureScope =
   | { kind: 'all' }
   | { kind: 'accounts'; accounts: string[] }
-  | { kind: 'customer'; account: string; customerId: string };
+  | { kind: 'customer'; account: string; customerId: string }
+  /** a batch of one account's customers (the daily fan-out scores ~2,000 at a time) */
+  | { kind: 'customers'; account: string; customerIds: readonly string[] };
 
 /** The scope as a WHERE fragment on a table aliased `alias` with account and customer_id columns. */
 export function scopeFilter(alias: string, scope: FeatureScope): SQL {
   const a = sql.raw(alias);
   if (scope.kind === 'all') return sql`true`;
   if (scope.kind === 'customer') return sql`(${a}.account = ${scope.account} and ${a}.customer_id = ${scope.customerId})`;
+  // One array parameter, however large the batch.
+  if (scope.kind === 'customers') return sql`(${a}.account = ${scope.account} and ${a}.customer_id = any(${pgArray(scope.customerIds)}::text[]))`;
   if (scope.accounts.length === 0) return sql`false`;
   return sql`${a}.account in (${sql.join(
     scope.accounts.map((x) => sql`${x}`),
