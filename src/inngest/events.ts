@@ -38,7 +38,28 @@ export const customerScoreRequestedData = z.object({
   /** why: 'stripe_event' | 'schedule' | 'api' */
   reason: z.string().optional(),
 });
+export type CustomerScoreRequestedData = z.infer<typeof customerScoreRequestedData>;
 export const customerScoreRequested = eventType('churn/customer.score.requested', { schema: customerScoreRequestedData });
+
+/**
+ * One slice of the daily scoring fan-out: one account's customers with a live subscription whose
+ * ids sort after `afterCustomerId` (exclusive; null = from the first) up to `throughCustomerId`
+ * (inclusive; null = to the last). Ranges, not id lists, keep the events small however large the
+ * account, and consecutive slices cover every id, also customers who arrived after the plan.
+ */
+export const customersScoreBatchRequestedData = z.object({
+  account: z.string().min(1),
+  afterCustomerId: z.string().startsWith('cus_').nullable(),
+  throughCustomerId: z.string().startsWith('cus_').nullable(),
+  /** the snapshot every slice of one run scores at, unix seconds */
+  asOf: z.number().int(),
+  /** position of the slice in its account, from 0 */
+  batch: z.number().int().nonnegative(),
+  /** customers the slice held when it was planned */
+  planned: z.number().int().nonnegative(),
+});
+export type CustomersScoreBatchRequestedData = z.infer<typeof customersScoreBatchRequestedData>;
+export const customersScoreBatchRequested = eventType('churn/customers.score.batch.requested', { schema: customersScoreBatchRequestedData });
 
 export const interventionDecidedData = z.object({
   /** our intervention id (int_…); also the Stripe Idempotency-Key seed */
@@ -54,6 +75,7 @@ export const interventionDecidedData = z.object({
   params: z.record(z.string(), z.unknown()).optional(),
   scoreId: z.string().optional(),
 });
+export type InterventionDecidedData = z.infer<typeof interventionDecidedData>;
 export const interventionDecided = eventType('churn/intervention.decided', { schema: interventionDecidedData });
 
 export const modelRetrainRequestedData = z.object({
@@ -72,12 +94,19 @@ export const modelTrainedData = z.object({
   trainingRunId: z.string().optional(),
   metrics: z.record(z.string(), z.number()).optional(),
   promoted: z.boolean().optional(),
+  /**
+   * the version now champion because of this run: `version` itself, or its logistic baseline
+   * (`…-logistic`) when the network lost to it; null when nothing was promoted
+   */
+  promotedVersion: z.string().nullable().optional(),
 });
+export type ModelTrainedData = z.infer<typeof modelTrainedData>;
 export const modelTrained = eventType('churn/model.trained', { schema: modelTrainedData });
 
 /** Schemas by event name, for code that validates a payload it did not create itself. */
 export const CHURN_EVENT_SCHEMAS = {
   'churn/customer.score.requested': customerScoreRequestedData,
+  'churn/customers.score.batch.requested': customersScoreBatchRequestedData,
   'churn/intervention.decided': interventionDecidedData,
   'churn/model.retrain.requested': modelRetrainRequestedData,
   'churn/model.trained': modelTrainedData,
