@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so `npx churn` works without a build step.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const r = spawnSync(tsx, [join(root, 'src', 'index.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+// Runs the TypeScript CLI in this very process (tsx's loader registered in-process) so
+// `npx churn` works without a build step. One process, not a wrapper around a child: Ctrl-C
+// reaches the command itself (which can say "interrupted; run again to resume"), and the exit
+// code is the command's own.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../src/index.ts');

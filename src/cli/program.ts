@@ -1,12 +1,21 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { checkLogLevel } from '../env.js';
 import { ConfigError, ChurnError, UsageError, errorMessage } from '../lib/errors.js';
 import { registerCommands } from './commands.js';
 
 export { UsageError };
 
+/** The version users see in `churn --version`: the package's own. */
+export function churnVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('churn')
     .description('Churn prediction and retention automation for Stripe subscription businesses')
+    .version(churnVersion(), '-V, --version', 'print the churn version')
     .showHelpAfterError()
     .exitOverride();
   registerCommands(program);
@@ -15,8 +24,9 @@ export function buildProgram(): Command {
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 bad usage. */
 export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    checkLogLevel();
+    const program = buildProgram();
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

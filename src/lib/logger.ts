@@ -1,19 +1,67 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { LOG_LEVELS } from '../env.js';
+
+const LEVELS = new Set<string>(LOG_LEVELS);
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
 /**
- * One structured logger. Secrets never reach it: keys, signatures and authorization headers
- * are redacted wherever they appear in a logged object.
+ * The configured level. A bad LOG_LEVEL must not throw here (this runs at import time, before
+ * any command can print the one-line configuration error): it falls back to `info`, and
+ * `checkLogLevel` / `parseEnv` report it.
  */
-export const logger: Logger = pino({
-  level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' || process.env.VITEST ? 'silent' : 'info'),
-  redact: {
-    paths: [
-      'secret', '*.secret', 'apiKey', '*.apiKey', 'key', '*.key', 'authorization', '*.authorization',
-      'headers.authorization', 'headers["stripe-signature"]', 'signature', '*.signature',
-      'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'CHURN_ADMIN_TOKEN', 'INNGEST_SIGNING_KEY', 'INNGEST_EVENT_KEY',
-    ],
-    censor: '[redacted]',
+function configuredLevel(env: NodeJS.ProcessEnv): string {
+  const wanted = env.LOG_LEVEL?.trim();
+  if (wanted && LEVELS.has(wanted)) return wanted;
+  if (env.NODE_ENV === 'test' || env.VITEST) return 'silent';
+  return 'info';
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
+  if (value && typeof value === 'object' && 'message' in value) return JSON.stringify((value as { message: unknown }).message);
+  return JSON.stringify(value);
+}
+
+/**
+ * Logs for a person at a terminal: `12:00:01 WARN  message key=value`. Anywhere else (a pipe, a
+ * file, a log collector) the lines stay pino's JSON.
+ */
+export function terminalLogStream(out: { write(text: string): unknown }): DestinationStream {
+  return {
+    write(line: string) {
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        out.write(line);
+        return;
+      }
+      const { level, time, msg, pid: _pid, hostname: _host, ...fields } = record;
+      const clock = typeof time === 'number' ? new Date(time).toISOString().slice(11, 19) : '';
+      const extra = Object.entries(fields).map(([k, v]) => `${k}=${formatValue(v)}`);
+      out.write(`${clock} ${(LEVEL_NAMES[Number(level)] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${extra.length ? `  ${extra.join(' ')}` : ''}\n`);
+    },
+  };
+}
+
+/**
+ * One structured logger, always on stderr: stdout carries only a command's human progress and
+ * results (or its CSV/JSON), so it can be piped. Secrets never reach it: keys, signatures and
+ * authorization headers are redacted wherever they appear in a logged object.
+ */
+export const logger: Logger = pino(
+  {
+    level: configuredLevel(process.env),
+    redact: {
+      paths: [
+        'secret', '*.secret', 'apiKey', '*.apiKey', 'key', '*.key', 'authorization', '*.authorization',
+        'headers.authorization', 'headers["stripe-signature"]', 'signature', '*.signature',
+        'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'CHURN_ADMIN_TOKEN', 'INNGEST_SIGNING_KEY', 'INNGEST_EVENT_KEY',
+      ],
+      censor: '[redacted]',
+    },
   },
-});
+  process.stderr.isTTY ? terminalLogStream(process.stderr) : pino.destination({ fd: 2, sync: true }),
+);
 
 export type { Logger };

@@ -6,6 +6,7 @@ import { inngest } from '../inngest/client.js';
 import type { InngestDeps } from '../inngest/deps.js';
 import { createInngestFunctions } from '../inngest/index.js';
 import { createStripeClient } from '../stripe/client.js';
+import { errorResponse } from './errors.js';
 
 type ServeHandler = (c: Context) => Promise<Response>;
 
@@ -18,6 +19,16 @@ export function inngestDepsFromApp(deps: AppDeps, client: Inngest = inngest): In
     client,
     stripe: env.STRIPE_SECRET_KEY ? createStripeClient({ secretKey: env.STRIPE_SECRET_KEY, apiBase: env.STRIPE_API_BASE }) : undefined,
   };
+}
+
+/**
+ * Why the serve handler cannot work with this client, or undefined when it can. Outside dev mode
+ * every call must be signed, so without a signing key the SDK fails each request with a bare 500
+ * (and an error log per hit); we answer the envelope instead and `churn serve` says it once.
+ */
+export function inngestServeProblem(client: Inngest): string | undefined {
+  if (client.mode === 'dev' || client.signingKey) return undefined;
+  return 'Inngest is not configured (set INNGEST_SIGNING_KEY and INNGEST_EVENT_KEY for Inngest Cloud or a self-hosted server, or INNGEST_DEV=1 for the dev server)';
 }
 
 /**
@@ -37,6 +48,10 @@ export function inngestRoutes(options: { client?: Inngest } = {}) {
     return handler;
   };
   const routes = new Hono<AppEnv>();
-  routes.on(['GET', 'POST', 'PUT'], '/', (c) => handlerFor(c.get('deps'))(c));
+  routes.on(['GET', 'POST', 'PUT'], '/', (c) => {
+    const problem = inngestServeProblem(client);
+    if (problem) return errorResponse(c, 'UNAVAILABLE', problem, { reason: 'INNGEST_NOT_CONFIGURED' });
+    return handlerFor(c.get('deps'))(c);
+  });
   return routes;
 }

@@ -19,7 +19,11 @@ export function webhookRoutes() {
     '/stripe',
     async (c, next) => {
       const max = c.get('deps').env.WEBHOOK_MAX_BYTES;
-      const tooLarge = () => errorResponse(c, 'PAYLOAD_TOO_LARGE', `webhook body exceeds ${max} bytes`);
+      const tooLarge = () => {
+        // Counted like every other rejection: a burst of 413s is exactly what an operator must see.
+        webhookDeliveries.inc({ outcome: 'PAYLOAD_TOO_LARGE' });
+        return errorResponse(c, 'PAYLOAD_TOO_LARGE', `webhook body exceeds ${max} bytes`);
+      };
       // Stripe always sends Content-Length: checking the header keeps the Node adapter's fast
       // body path (Hono's bodyLimit touches the raw Request, which costs a third of throughput).
       const declared = c.req.header('content-length');
@@ -49,6 +53,7 @@ export function webhookRoutes() {
           if (err.code === 'UNAVAILABLE') logger.warn({ requestId: c.get('requestId') }, err.message);
           return errorResponse(c, err.code, err.message);
         }
+        webhookDeliveries.inc({ outcome: 'INTERNAL' });
         throw err;
       }
     },
