@@ -12,6 +12,7 @@ import { registerBackfill } from './backfill.js';
 import { registerReconcile } from './reconcile.js';
 import { registerRelay } from './relay.js';
 import { registerPolicies } from './policies.js';
+import { registerAct } from './act.js';
 import { registerOutcomes } from './outcomes.js';
 import { registerReport } from './report.js';
 
@@ -30,6 +31,7 @@ export function registerCommands(program: Command): void {
   registerReconcile(program);
   registerRelay(program);
   registerPolicies(program);
+  registerAct(program);
   registerOutcomes(program);
   registerReport(program);
 }
