@@ -17,7 +17,7 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { customers?: string; months?: string; seed?: string; retentionMonths?: string }) => {
       const env = parseEnv();
       // The demo prints its own story; routine service logs would drown it.
-      if (!process.env.LOG_LEVEL) logger.level = 'warn';
+      if (!process.env.LOG_LEVEL) logger.level = 'error';
       const customers = intOption('customers', opts.customers, 1000);
       const months = intOption('months', opts.months, 12);
       if (customers < 200) throw new UsageError('--customers must be at least 200 (a model needs churners to learn from)');
