@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import type { Database } from '../db/client.js';
 import type { UnixSeconds } from '../lib/clock.js';
 import type { ChurnModel } from '../ml/model.js';
+import type { TrainChurnModelInput } from '../services/training/train-model.js';
 
 /** What the functions use, handed in once (the app's deps, or a test's own database). */
 export interface InngestDeps {
@@ -24,4 +25,8 @@ export interface InngestDeps {
   refreshChampion?: () => Promise<unknown>;
   /** model registry files (MODEL_DIR); default ./models */
   modelDir?: string;
+  /** training settings for retrain-model (seed, epochs, split bars); default trainChurnModel's own */
+  training?: Pick<TrainChurnModelInput, 'seed' | 'modelOptions' | 'split' | 'maxSnapshots' | 'accounts'>;
+  /** customers per slice of the daily scoring fan-out; default 2,000 */
+  scoreBatchSize?: number;
 }

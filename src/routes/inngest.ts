@@ -10,7 +10,7 @@ import { errorResponse } from './errors.js';
 
 type ServeHandler = (c: Context) => Promise<Response>;
 
-/** The functions' dependencies from the app's: the same database and clock, Stripe when configured. */
+/** The functions' dependencies from the app's: the same database and clock, Stripe when configured, the champion. */
 export function inngestDepsFromApp(deps: AppDeps, client: Inngest = inngest): InngestDeps {
   const env = deps.env;
   return {
@@ -18,6 +18,10 @@ export function inngestDepsFromApp(deps: AppDeps, client: Inngest = inngest): In
     now: deps.now,
     client,
     stripe: env.STRIPE_SECRET_KEY ? createStripeClient({ secretKey: env.STRIPE_SECRET_KEY, apiBase: env.STRIPE_API_BASE }) : undefined,
+    // the hot-reloading champion registry, when the app has one (scoring and deciding skip otherwise)
+    champion: deps.models ? () => deps.models!.champion() : undefined,
+    refreshChampion: deps.models ? () => deps.models!.refresh() : undefined,
+    modelDir: env.MODEL_DIR,
   };
 }
 

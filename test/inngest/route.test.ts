@@ -38,11 +38,11 @@ describe('/api/inngest', () => {
     expect(get.status).not.toBe(404);
   });
 
-  it('in dev mode, introspection lists both functions', async () => {
+  it('in dev mode, introspection lists every function', async () => {
     const app = appWith(new Inngest({ id: 'churn', isDev: true, logger: silentLogger }));
     const res = await app.request('/api/inngest');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ function_count: 2, mode: 'dev' });
+    expect(await res.json()).toMatchObject({ function_count: 10, mode: 'dev' });
   });
 
   it('in cloud mode, an unsigned call to run a function is refused and runs nothing', async () => {

@@ -15,7 +15,7 @@ function headlineMetrics(prefix: string, m: ClassificationMetrics): Record<strin
   const out: Record<string, number> = {};
   for (const key of ['rocAuc', 'prAuc', 'brier', 'logLoss', 'ece', 'baseRate', 'rows', 'positives'] as const) {
     const v = m[key];
-    if (typeof v === 'number' && Number.isFinite(v)) out[`${prefix}${key[0]!.toUpperCase()}${key.slice(1)}`] = v;
+    if (typeof v === 'number' && Number.isFinite(v)) out[prefix ? `${prefix}${key[0]!.toUpperCase()}${key.slice(1)}` : key] = v;
   }
   return out;
 }
@@ -42,6 +42,7 @@ export function createRetrainModel(deps: InngestDeps) {
       const trained = await step.run('train-model', async () => {
         try {
           const result = await trainChurnModel(deps.database, {
+            ...deps.training,
             modelDir: deps.modelDir ?? DEFAULT_MODEL_DIR,
             now: new Date(deps.now() * 1000),
             asOf: ask?.asOf,

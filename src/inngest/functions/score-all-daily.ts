@@ -4,7 +4,7 @@ import { planCustomerSlices } from '../score-scope.js';
 
 /** Every day at 02:00 UTC, an hour before the daily decision run. */
 export const SCORE_ALL_SCHEDULE = '0 2 * * *';
-/** Customers per score-customer-batch run. */
+/** Customers per score-customer-batch run (deps.scoreBatchSize overrides it). */
 export const SCORE_BATCH_SIZE = 2_000;
 /** Events per sendEvent request (well inside Inngest's per-request limits). */
 const SEND_CHUNK = 500;
@@ -27,7 +27,7 @@ export function createScoreAllDaily(deps: InngestDeps) {
     async ({ step }) => {
       const plan = await step.run('plan-batches', async () => ({
         asOf: deps.now(),
-        slices: await planCustomerSlices(deps.database, SCORE_BATCH_SIZE),
+        slices: await planCustomerSlices(deps.database, deps.scoreBatchSize ?? SCORE_BATCH_SIZE),
       }));
       const counters = new Map<string, number>();
       const events = plan.slices.map((s) => {
