@@ -236,11 +236,11 @@ export function demoPolicy(customers: number) {
     description: '20% off the next invoice for customers an offer is expected to keep; risk-targeted until enough outcomes are settled',
     mode: 'live' as const,
     priority: 200,
-    targeting: { kind: 'uplift' as const, fallbackMinProbability: 0.06, minOutcomesPerArm: 60 },
+    targeting: { kind: 'uplift' as const, fallbackMinProbability: 0.03, minOutcomesPerArm: 60 },
     action: { kind: 'coupon' as const, percentOff: 20, duration: 'once' as const },
     eligibility: { cooldownDays: 60, maxOffersPerYear: 3, skipIfDiscounted: true, includeCancelling: false },
-    // about 3 dollars of budget per customer a month: roughly a quarter of them can get an offer
-    budget: { monthlyAmount: Math.max(50_000, Math.round(customers * 300)), currency: 'usd' },
+    // about 10 dollars of budget per customer a month
+    budget: { monthlyAmount: Math.max(100_000, Math.round(customers * 1_000)), currency: 'usd' },
     holdoutPercent: 40,
     horizonDays: 30,
     monthsKept: 12,
