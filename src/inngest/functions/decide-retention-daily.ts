@@ -9,14 +9,18 @@ import type { InterventionDecidedData } from '../events.js';
 /** Every day at 03:00 UTC, an hour after the daily scoring fan-out. */
 export const DECIDE_RETENTION_SCHEDULE = '0 3 * * *';
 export const DECIDE_ACTOR = 'system:inngest-decide-retention-daily';
-/** Events per sendEvent request. */
+/** Events per page and sendEvent request. */
 const SEND_CHUNK = 500;
 
-/** The live treatments decided at `asOf` that still wait to be applied, as event payloads. */
-async function treatmentsAwaitingApply(database: Database, asOf: number): Promise<InterventionDecidedData[]> {
+/**
+ * One page (by id) of the live treatments decided at `asOf` that still wait to be applied, as
+ * event payloads; pages keep every step's output small however many offers one day makes.
+ */
+async function treatmentsAwaitingApply(database: Database, asOf: number, afterId: string | null, limit: number): Promise<InterventionDecidedData[]> {
+  const after = afterId === null ? sql`true` : sql`id > ${afterId}`;
   const rows = await database.query<{ id: string; account: string; customer_id: string; subscription_id: string | null; policy_id: string; policy_version: number; action: string }>(
     sql`select id, account, customer_id, subscription_id, policy_id, policy_version, action from interventions
-        where decided_at = ${asOf} and arm = 'treatment' and status = 'decided' order by id`,
+        where decided_at = ${asOf} and arm = 'treatment' and status = 'decided' and ${after} order by id limit ${limit}`,
   );
   return rows.map((r) => ({
     interventionId: r.id,
@@ -69,14 +73,21 @@ export function createDecideRetentionDaily(deps: InngestDeps) {
         };
       });
       if ('skipped' in decided) return { asOf, ...decided };
-      const toApply = await step.run('list-treatments-to-apply', () => treatmentsAwaitingApply(deps.database, asOf));
-      for (let i = 0; i < toApply.length; i += SEND_CHUNK) {
+      let emitted = 0;
+      let afterId: string | null = null;
+      for (let page = 0; ; page++) {
+        const from: string | null = afterId;
+        const toApply: InterventionDecidedData[] = await step.run(`list-treatments-${page}`, () => treatmentsAwaitingApply(deps.database, asOf, from, SEND_CHUNK));
+        if (toApply.length === 0) break;
         await step.sendEvent(
-          `emit-decided-${i / SEND_CHUNK}`,
-          toApply.slice(i, i + SEND_CHUNK).map((data) => ({ id: data.interventionId, name: 'churn/intervention.decided' as const, data })),
+          `emit-decided-${page}`,
+          toApply.map((data) => ({ id: data.interventionId, name: 'churn/intervention.decided' as const, data })),
         );
+        emitted += toApply.length;
+        afterId = toApply.at(-1)!.interventionId;
+        if (toApply.length < SEND_CHUNK) break;
       }
-      return { asOf, ...decided, emitted: toApply.length };
+      return { asOf, ...decided, emitted };
     },
   );
 }
