@@ -46,7 +46,7 @@ it('reports malformed lines by number and stores nothing from the file', async (
   const code = await runCli(['node', 'churn', 'ingest', file]);
   expect(code).toBe(1);
   const text = err.join('');
-  expect(text).toContain('mixed.jsonl:2: body is not valid JSON');
+  expect(text).toContain('mixed.jsonl:2: line 2 is not valid JSON');
   expect(text).toContain('mixed.jsonl:4: not a Stripe event');
   expect(text).toMatch(/2 malformed line\(s\); nothing was stored/);
   expect(await count()).toBe(0);

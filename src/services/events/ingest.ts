@@ -9,20 +9,34 @@ import { storeEvents, type EventSource } from './store.js';
 
 export interface IngestSummary {
   stored: number;
+  /** already in the store before this call */
   duplicates: number;
+  /** with `countRepeats`: copies of an id seen earlier in the same input (the first copy counts once) */
+  repeated?: number;
 }
 
 /**
  * Stores events exactly once and projects the new ones, batch by batch; each batch is one
  * transaction, so a crash leaves whole batches, never half of one.
+ *
+ * With `countRepeats`, an id that occurs twice in the input is counted as `repeated` rather than
+ * lost in `duplicates` (a file with a repeated line is not the same as a file ingested twice).
+ * Inside a batch that is exact; across batches a duplicate is "repeated" when its stored row was
+ * written by this call's source since the call began (database time), so no set of every id seen
+ * has to be held in memory for a file of millions of events.
  */
 export async function ingestEvents(
   database: Database,
   events: Iterable<StripeEventEnvelope> | AsyncIterable<StripeEventEnvelope>,
-  options: { source: EventSource; batchSize?: number; onBatch?: (summary: IngestSummary) => void },
+  options: { source: EventSource; batchSize?: number; countRepeats?: boolean; onBatch?: (summary: IngestSummary) => void },
 ): Promise<IngestSummary> {
   const batchSize = options.batchSize ?? 1000;
-  const total: IngestSummary = { stored: 0, duplicates: 0 };
+  const total: IngestSummary = options.countRepeats ? { stored: 0, duplicates: 0, repeated: 0 } : { stored: 0, duplicates: 0 };
+  let startedAt: string | null = null;
+  if (options.countRepeats) {
+    const [row] = await database.query<{ t: string }>(sql`select now()::text as t`);
+    startedAt = row!.t;
+  }
   let batch: StripeEventEnvelope[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
@@ -31,15 +45,29 @@ export async function ingestEvents(
     const r = await database.db.transaction(async (tx) => {
       const stored = await storeEvents(tx, current, options.source);
       const fresh = new Set(stored.inserted);
-      const toProject = current.filter((e) => fresh.has(e.id));
+      // storeEvents keeps the first copy of an id; project each new event once.
+      const seen = new Set<string>();
+      const toProject = current.filter((e) => fresh.has(e.id) && !seen.has(e.id) && seen.add(e.id));
       await projectEvents(tx, toProject);
       if (stored.inserted.length)
         await tx.update(stripeEvents).set({ processedAt: sql`now()` }).where(inArray(stripeEvents.id, stored.inserted));
-      return stored;
+      let repeatedEarlier: string[] = [];
+      if (startedAt !== null && stored.duplicates.length > 0) {
+        const rows = await tx
+          .select({ id: stripeEvents.id })
+          .from(stripeEvents)
+          .where(and(inArray(stripeEvents.id, stored.duplicates), eq(stripeEvents.source, options.source), sql`${stripeEvents.receivedAt} >= ${startedAt}::timestamptz`));
+        repeatedEarlier = rows.map((row) => row.id);
+      }
+      return { ...stored, repeatedInBatch: current.length - stored.inserted.length - stored.duplicates.length, repeatedEarlier };
     });
-    total.stored += r.inserted.length;
-    total.duplicates += r.duplicates.length;
-    options.onBatch?.({ stored: r.inserted.length, duplicates: r.duplicates.length });
+    const repeated = r.repeatedInBatch + r.repeatedEarlier.length;
+    const summary: IngestSummary = { stored: r.inserted.length, duplicates: r.duplicates.length - r.repeatedEarlier.length };
+    if (total.repeated !== undefined) summary.repeated = repeated;
+    total.stored += summary.stored;
+    total.duplicates += summary.duplicates;
+    if (total.repeated !== undefined) total.repeated += repeated;
+    options.onBatch?.(summary);
   };
   for await (const event of events as AsyncIterable<StripeEventEnvelope>) {
     batch.push(event);

@@ -35,12 +35,13 @@ export function asStripeEvent(value: unknown): StripeEventEnvelope {
   return e as unknown as StripeEventEnvelope;
 }
 
-export function parseStripeEventJson(text: string): StripeEventEnvelope {
+/** `what` names the text in the error: the webhook body, or `line 12` of a file. */
+export function parseStripeEventJson(text: string, what = 'body'): StripeEventEnvelope {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new ChurnError('MALFORMED_JSON', `body is not valid JSON: ${(err as Error).message}`);
+    throw new ChurnError('MALFORMED_JSON', `${what} is not valid JSON: ${(err as Error).message}`);
   }
   return asStripeEvent(parsed);
 }
