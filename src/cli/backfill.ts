@@ -20,6 +20,9 @@ export function accountOption(value: string | undefined): string | undefined {
   return value;
 }
 
+/** What a shell reports for a command stopped by Ctrl-C (128 + SIGINT). */
+export const INTERRUPTED_EXIT_CODE = 130;
+
 export function registerBackfill(program: Command): void {
   program
     .command('backfill')
@@ -31,52 +34,57 @@ export function registerBackfill(program: Command): void {
     .action(async (opts: { stripeAccount?: string; days?: string; restart?: boolean; quiet?: boolean }) => {
       const stripeAccount = accountOption(opts.stripeAccount);
       const days = intOption('days', opts.days, 30);
-      await withDatabase(async (database, env) => {
-        const stripe = stripeForSync(env);
-        const now = await stripeClock(env);
-        const controller = new AbortController();
-        const stop = () => controller.abort();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-        let progress: Progress | null = null;
-        try {
-          const summary = await backfillStripe({
-            database,
-            stripe,
-            stripeAccount,
-            days,
-            now,
-            restart: opts.restart,
-            signal: controller.signal,
-            onResourceStart: (resource, state) => {
-              progress?.stop();
-              progress = createProgress(state.resumingAfter ? `${resource} (resuming after ${state.resumingAfter})` : resource, 0, { quiet: opts.quiet });
-            },
-            onProgress: (_resource, n) => progress?.tick(n),
-          });
-          (progress as Progress | null)?.stop();
-          for (const resource of BACKFILL_RESOURCES) {
-            const r = summary.resources[resource as BackfillResource];
-            if (!r) continue;
-            process.stdout.write(
-              r.skipped
-                ? `${resource}: already complete (use --restart to copy again)\n`
-                : `${resource}: ${r.seen} read, ${r.stored} new, ${r.duplicates} already stored${r.resumedAfter ? ` (resumed after ${r.resumedAfter})` : ''}\n`,
-            );
+      // Ctrl-C stops after the current page and keeps the cursor; the handler is in place before
+      // anything is opened, so an early Ctrl-C is also a clean, worded stop.
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await withDatabase(async (database, env) => {
+          const stripe = stripeForSync(env);
+          const now = await stripeClock(env);
+          let progress: Progress | null = null;
+          try {
+            const summary = await backfillStripe({
+              database,
+              stripe,
+              stripeAccount,
+              days,
+              now,
+              restart: opts.restart,
+              signal: controller.signal,
+              onResourceStart: (resource, state) => {
+                progress?.stop();
+                progress = createProgress(state.resumingAfter ? `${resource} (resuming after ${state.resumingAfter})` : resource, 0, { quiet: opts.quiet });
+              },
+              onProgress: (_resource, n) => progress?.tick(n),
+            });
+            (progress as Progress | null)?.stop();
+            for (const resource of BACKFILL_RESOURCES) {
+              const r = summary.resources[resource as BackfillResource];
+              if (!r) continue;
+              process.stdout.write(
+                r.skipped
+                  ? `${resource}: already complete (use --restart to copy again)\n`
+                  : `${resource}: ${r.seen} read, ${r.stored} new, ${r.duplicates} already stored${r.resumedAfter ? ` (resumed after ${r.resumedAfter})` : ''}\n`,
+              );
+            }
+            process.stdout.write(`backfill of ${summary.account} complete\n`);
+          } catch (err) {
+            (progress as Progress | null)?.stop();
+            if (err instanceof BackfillInterrupted) {
+              const where = `during ${err.resource}${err.cursor ? `, after ${err.cursor}` : ''}`;
+              process.stderr.write(`churn: backfill interrupted (${where}); run again to resume\n`);
+              process.exitCode = INTERRUPTED_EXIT_CODE;
+              return;
+            }
+            throw err;
           }
-          process.stdout.write(`backfill of ${summary.account} complete\n`);
-        } catch (err) {
-          (progress as Progress | null)?.stop();
-          if (err instanceof BackfillInterrupted) {
-            process.stderr.write(`churn: ${err.message}\n`);
-            process.exitCode = 1;
-            return;
-          }
-          throw err;
-        } finally {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-        }
-      });
+        });
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
     });
 }

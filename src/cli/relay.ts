@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { inngest } from '../inngest/client.js';
 import { logger } from '../lib/logger.js';
 import { outboxBacklog, relayOutboxBatch, runRelay, type OutboxEvent } from '../services/outbox/relay.js';
+import { inngestConfigured } from '../server.js';
 import { intOption, withDatabase } from './context.js';
+
+const INNGEST_SETUP = 'set INNGEST_EVENT_KEY (Inngest Cloud, or INNGEST_BASE_URL for a self-hosted server) or INNGEST_DEV=1 for the dev server';
 
 export function registerRelay(program: Command): void {
   program
@@ -13,19 +16,26 @@ export function registerRelay(program: Command): void {
     .action(async (opts: { batchSize?: string; once?: boolean }) => {
       const batchSize = intOption('batch-size', opts.batchSize, 100);
       const send = (events: OutboxEvent[]) => inngest.send(events);
-      await withDatabase(async (database) => {
+      await withDatabase(async (database, env) => {
         if (opts.once) {
           let delivered = 0;
           let failed = 0;
+          const reasons = new Set<string>();
           for (;;) {
             const r = await relayOutboxBatch(database, { send, batchSize });
             delivered += r.delivered;
             failed += r.failed;
+            if (r.error) reasons.add(r.error);
             if (r.claimed === 0) break;
           }
           const backlog = await outboxBacklog(database);
           process.stdout.write(`relayed ${delivered} event(s); ${failed} failed and will be retried; ${backlog.pending} pending\n`);
-          if (failed > 0) process.exitCode = 1;
+          if (failed > 0) {
+            // "failed" alone leaves the operator guessing: say what Inngest (or the network) said.
+            for (const reason of reasons) process.stderr.write(`churn: relay failed: ${reason}\n`);
+            if (!inngestConfigured(env)) process.stderr.write(`churn: Inngest is not configured: ${INNGEST_SETUP}\n`);
+            process.exitCode = 1;
+          }
           return;
         }
         const controller = new AbortController();
