@@ -135,6 +135,7 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
     const data = summariseTrainingSet(trainingSet);
     logger.info({ run: run.id, ...data }, 'training data built');
     const maxEpochs = input.modelOptions?.maxEpochs ?? MLP_DEFAULTS.maxEpochs;
+    let lastEpoch = 0;
     const candidate = await trainCandidate({
       train: trainingSet.train,
       valid: trainingSet.valid,
@@ -146,8 +147,14 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
       options: input.modelOptions,
       horizonDays,
       trainingWindow: { from: data.from ?? '', to: data.to ?? '' },
-      onEpoch: (e) => input.onProgress?.('training', e.epoch, maxEpochs),
+      onEpoch: (e) => {
+        lastEpoch = e.epoch;
+        input.onProgress?.('training', e.epoch, maxEpochs);
+      },
     });
+    // Early stopping ends before maxEpochs: the last report says so (total = the epoch reached),
+    // so a progress bar ends full at "9/9" rather than stuck at "9/40".
+    if (lastEpoch > 0 && lastEpoch < maxEpochs) input.onProgress?.('training', lastEpoch, lastEpoch);
     const champion = await championOnTest(database, input.modelDir, name, trainingSet.test);
     const decision = decidePromotion(candidate.metrics, candidate.baselineMetrics, champion.metrics);
     const saved = await saveCandidate(database.db, { modelDir: input.modelDir, name, model: candidate.model, now: input.now });
