@@ -26,7 +26,9 @@ export function registerRelay(program: Command): void {
             delivered += r.delivered;
             failed += r.failed;
             if (r.error) reasons.add(r.error);
-            if (r.claimed === 0) break;
+            // A failed batch is retried with backoff; going on would only meet the same failure
+            // (each batch up to the send timeout) and, once the backoff expires, the same rows again.
+            if (r.claimed === 0 || r.failed > 0) break;
           }
           const backlog = await outboxBacklog(database);
           process.stdout.write(`relayed ${delivered} event(s); ${failed} failed and will be retried; ${backlog.pending} pending\n`);
