@@ -119,8 +119,10 @@ export async function startServer(
   if (webhookSecrets(env).length === 0) {
     logger.warn('STRIPE_WEBHOOK_SECRET is not set: every webhook delivery will be answered 503 (and retried by Stripe) until it is');
   }
+  // Running without Inngest is a supported mode (the server projects events itself), so this is
+  // information, not a warning.
   const inngestProblem = inngestServeProblem(inngest);
-  if (inngestProblem) logger.warn(`/api/inngest answers 503: ${inngestProblem}`);
+  if (inngestProblem) logger.info(`/api/inngest answers 503: ${inngestProblem}`);
   const running = projector;
   return {
     url: `http://${WILDCARDS.has(host) ? '127.0.0.1' : urlHost(host)}:${port}`,
