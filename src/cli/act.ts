@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isoDay } from '../lib/clock.js';
+import { isoDay, systemNow } from '../lib/clock.js';
 import { createProgress } from '../lib/progress.js';
 import { applyIntervention, PermanentApplyError } from '../services/retention/apply-intervention.js';
 import { decideRetention } from '../services/retention/decide-retention.js';
@@ -46,7 +46,8 @@ export function registerAct(program: Command): void {
         const failures: string[] = [];
         for (const r of toApply) {
           try {
-            await applyIntervention({ database, stripe, now: asOf, interventionId: r.id, throttle, knownCoupons });
+            // Stripe checks trial ends and resume dates against its own clock: an --as-of in the past must not plan them in the past.
+            await applyIntervention({ database, stripe, now: Math.max(asOf, systemNow()), interventionId: r.id, throttle, knownCoupons });
             applied++;
           } catch (err) {
             failures.push(`${r.id} (${r.customerId}): ${(err as Error).message}${err instanceof PermanentApplyError ? '' : ' (will be retried by the next run)'}`);
