@@ -63,19 +63,44 @@
  *
  * Treatments (what the product did through the local Stripe API, read at each month start):
  * a retention coupon (a discount whose coupon is not the introductory one), a trial extension
- * (trial_end moved into the future) or a pause (`pause_collection`). They multiply the voluntary
- * rate λ by a factor that depends on the customer's hidden response type:
+ * (trial_end moved into the future) or a pause (`pause_collection`). Each multiplies the month's
+ * voluntary rate λ by
+ *
+ *   m = exp(-b[response type, offer] * r[offer](what Stripe shows at the month start) * e[offer])
+ *
+ * b, the hidden response type (log-rate reduction at r = e = 1):
  *
  *   response       share*  coupon  trial ext.  pause   notes
- *   sure_thing     ~32 %   1       1           1       mostly low frailty: stays anyway
- *   persuadable    ~29 %   0.30    0.45        0.60    saved by an offer
- *   lost_cause     ~20 %   1       1           1       mostly high frailty: leaves anyway
- *   pause_only     ~13 %   1       1           0.30    only a pause helps
- *   sleeping_dog   ~7 %    2.0     2.0         2.0     contact annoys: any treatment, and for
- *                                                     60 days after the first contact
+ *   sure_thing     ~32 %   0       0           0       mostly low frailty: stays anyway
+ *   persuadable    ~29 %   1.20    0.80        0.51    saved by an offer (m = 0.30 / 0.45 / 0.60 at r = e = 1)
+ *   lost_cause     ~20 %   0       0           0       mostly high frailty: leaves anyway
+ *   pause_only     ~13 %   0       0           1.20    only a pause helps (m = 0.30 at r = e = 1)
+ *   sleeping_dog   ~7 %    m = 2 under any treatment and for 60 days after the first contact,
+ *                          whatever Stripe shows: contact annoys
  *   (* shares depend on frailty: low-frailty customers are more often sure things, high-frailty
  *    customers more often lost causes.)
  *
+ * r, receptiveness, read from the same Stripe facts as the hazard at the month start (so an uplift
+ * model can learn it from features):
+ *
+ *   coupon  price sensitivity: 1.60 starter | 1.00 team | 0.45 business, x 0.5 if billed annually,
+ *           + 0.70 if the introductory coupon ended in the last 60 days
+ *   pause   shrinking usage: 2.00 if seats are below the starting seats, or seats shrank or the
+ *           plan was downgraded in the last 60 days; 0.55 otherwise
+ *   trial   still deciding: 1.80 in the sign-up trial or within 60 days after it ended; 1.20 in
+ *           the first 3 months otherwise; 0.80 later
+ *   (each averages about 1 over the live customers, so the mean effect of an offer stayed close
+ *    to what the response type alone gave before receptiveness existed)
+ *
+ * e, hidden noise: a fixed per-customer factor exp(0.5 z - 0.125), z ~ N(0, 1), one per offer
+ * (mean 1), from its own random stream so the untreated world's draws never move, never emitted.
+ * So who responds is partly visible (r, and the baseline λ an offer scales) and partly not (the
+ * response type, e).
+ *
+ * Several offers at once: a persuadable takes the strongest (smallest m). A coupon changes only the
+ * voluntary rate: a failing card keeps failing (the decline rate and the card updater do not look
+ * at the invoice amount). A trial extension leaves nothing to charge at a renewal inside it, so no
+ * involuntary churn starts there.
  * A paused subscription is not charged (renewal invoices are voided), so it cannot churn
  * involuntarily while paused.
  *
@@ -86,6 +111,7 @@
  * and the same p30 if a coupon, a trial extension or a pause were applied now.
  */
 import { DAY } from '../../lib/clock.js';
+import { Random, hashWords } from './random.js';
 import { CustomerState, ResponseType, SubStatus, RESPONSE_TYPE_NAMES, type ResponseTypeName } from './state.js';
 
 export const RETRY_OFFSETS_DAYS = [0, 3, 7, 14] as const;
@@ -190,24 +216,88 @@ export function isPaused(state: CustomerState, asOf: number): boolean {
   return state.pauseBehavior !== '' && (state.pauseResumesAt === 0 || state.pauseResumesAt > asOf);
 }
 
-/** Multiplier on the voluntary rate for a response type under the given treatments. */
-export function treatmentMultiplier(response: ResponseType, t: Treatments): number {
+/**
+ * How strongly each offer would work on this customer now, before the response type: receptiveness
+ * from what Stripe shows (the header's r) times the customer's hidden noise (e).
+ */
+export interface OfferStrength {
+  coupon: number;
+  trialExtension: number;
+  pause: number;
+}
+
+/** r = e = 1 for every offer: the response type alone decides. */
+export const UNIT_STRENGTH: OfferStrength = { coupon: 1, trialExtension: 1, pause: 1 };
+
+/** Price sensitivity by plan tier, for the coupon (starter customers feel a price cut most). */
+const COUPON_RECEPTIVENESS = [1.6, 1.0, 0.45];
+
+export function couponReceptiveness(state: CustomerState, asOf: number): number {
+  let r = COUPON_RECEPTIVENESS[state.tier]! * (state.annual ? 0.5 : 1);
+  if (within(state.discountEndedAt, asOf, RECENT)) r += 0.7;
+  return r;
+}
+
+/** Seats or plan contracting: what a pause (instead of cancelling) answers. */
+export function isSeatShrinker(state: CustomerState, asOf: number): boolean {
+  const start = state.startQuantity || state.quantity;
+  return state.quantity < start || within(state.lastSeatShrinkAt, asOf, RECENT) || within(state.lastDowngradeAt, asOf, RECENT);
+}
+
+export function pauseReceptiveness(state: CustomerState, asOf: number): number {
+  return isSeatShrinker(state, asOf) ? 2.0 : 0.55;
+}
+
+/** In the sign-up trial or within 60 days after it ended (a customer still deciding). */
+export function isAroundSignupTrial(state: CustomerState, asOf: number): boolean {
+  if (state.trialEnd === 0) return false;
+  return state.trialEnd > asOf || asOf - state.trialEnd <= RECENT;
+}
+
+export function trialReceptiveness(state: CustomerState, asOf: number): number {
+  if (isAroundSignupTrial(state, asOf)) return 1.8;
+  return tenureMonths(state, asOf) < 3 ? 1.2 : 0.8;
+}
+
+export function offerStrength(state: CustomerState, asOf: number): OfferStrength {
+  return {
+    coupon: couponReceptiveness(state, asOf) * state.couponNoise,
+    trialExtension: trialReceptiveness(state, asOf) * state.trialNoise,
+    pause: pauseReceptiveness(state, asOf) * state.pauseNoise,
+  };
+}
+
+/** Log-rate reduction per response type at unit strength (the header's b). */
+const PERSUADABLE_EFFECT = { coupon: 1.2, trialExtension: 0.8, pause: 0.51 };
+const PAUSE_ONLY_EFFECT = 1.2;
+const SLEEPING_DOG_MULTIPLIER = 2;
+
+/**
+ * Multiplier on the voluntary rate for a response type under the given treatments, at the given
+ * offer strength (UNIT_STRENGTH: the response type alone).
+ */
+export function treatmentMultiplier(response: ResponseType, t: Treatments, strength: OfferStrength = UNIT_STRENGTH): number {
   const any = t.coupon || t.trialExtension || t.pause;
   switch (response) {
     case ResponseType.Persuadable: {
       let m = 1;
-      if (t.coupon) m = Math.min(m, 0.3);
-      if (t.trialExtension) m = Math.min(m, 0.45);
-      if (t.pause) m = Math.min(m, 0.6);
+      if (t.coupon) m = Math.min(m, Math.exp(-PERSUADABLE_EFFECT.coupon * strength.coupon));
+      if (t.trialExtension) m = Math.min(m, Math.exp(-PERSUADABLE_EFFECT.trialExtension * strength.trialExtension));
+      if (t.pause) m = Math.min(m, Math.exp(-PERSUADABLE_EFFECT.pause * strength.pause));
       return m;
     }
     case ResponseType.PauseOnly:
-      return t.pause ? 0.3 : 1;
+      return t.pause ? Math.exp(-PAUSE_ONLY_EFFECT * strength.pause) : 1;
     case ResponseType.SleepingDog:
-      return any || t.contacted ? 2 : 1;
+      return any || t.contacted ? SLEEPING_DOG_MULTIPLIER : 1;
     default:
       return 1;
   }
+}
+
+/** The voluntary-rate multiplier the world applies to a customer this month. */
+export function customerMultiplier(state: CustomerState, asOf: number, t: Treatments): number {
+  return treatmentMultiplier(state.response, t, offerStrength(state, asOf));
 }
 
 /** Treatments currently in effect for a customer, as last read from the product's actions. */
@@ -279,13 +369,15 @@ const combine = (pv: number, pi: number) => pv + (1 - pv) * pi;
 export function truthFor(state: CustomerState, accountId: string | null, asOf: number, monthlyPaid: number): TruthRecord {
   const logit = voluntaryLogit(state, asOf, monthlyPaid);
   const now = currentTreatments(state, asOf);
-  const pv = voluntaryProbability(logit, treatmentMultiplier(state.response, now));
+  // the strength the world will use if the offer is read at this month start (the same state)
+  const strength = offerStrength(state, asOf);
+  const pv = voluntaryProbability(logit, treatmentMultiplier(state.response, now, strength));
   const pi = involuntaryProbability(state, asOf, now.pause);
   const withTreatment = (extra: Partial<Treatments>) => {
     const t = { ...now, ...extra, contacted: true };
-    return combine(voluntaryProbability(logit, treatmentMultiplier(state.response, t)), involuntaryProbability(state, asOf, t.pause));
+    return combine(voluntaryProbability(logit, treatmentMultiplier(state.response, t, strength)), involuntaryProbability(state, asOf, t.pause));
   };
-  const none = combine(voluntaryProbability(logit, treatmentMultiplier(state.response, { ...NO_TREATMENT, contacted: now.contacted })), involuntaryProbability(state, asOf, false));
+  const none = combine(voluntaryProbability(logit, treatmentMultiplier(state.response, { ...NO_TREATMENT, contacted: now.contacted }, strength)), involuntaryProbability(state, asOf, false));
   return {
     account: accountId,
     customer: state.id,
@@ -305,6 +397,21 @@ export function truthFor(state: CustomerState, accountId: string | null, asOf: n
 /** A customer's first-attempt decline rate: debit cards run out of funds more often than credit cards. */
 export function firstAttemptFailRate(debit: boolean, frailty: number, noise: number): number {
   return sigmoid(-3.4 + (debit ? 0.9 : 0) + 0.15 * frailty + 0.2 * noise);
+}
+
+/** Spread of the hidden per-customer factor on each offer's effect (lognormal, mean 1). */
+export const OFFER_NOISE_SIGMA = 0.5;
+
+/**
+ * The hidden per-customer offer factors, from a stream of their own: adding them moved none of the
+ * draws the untreated world makes, so its events stayed byte for byte what they were.
+ */
+export function drawOfferNoise(state: CustomerState, seed: number): void {
+  const r = new Random(seed, hashWords(state.index, 0x0ffe7, 0x5eed));
+  const factor = () => Math.exp(OFFER_NOISE_SIGMA * r.normal() - (OFFER_NOISE_SIGMA * OFFER_NOISE_SIGMA) / 2);
+  state.couponNoise = factor();
+  state.trialNoise = factor();
+  state.pauseNoise = factor();
 }
 
 /** Response type drawn once per customer; its shares lean on the hidden frailty. */

@@ -39,6 +39,13 @@ export class CustomerState {
   health = 0;
   failRate = 0;
   response: ResponseType = ResponseType.SureThing;
+  /**
+   * Fixed per-customer factors (mean 1, lognormal) on the strength of each offer's effect: the part
+   * of the response no Stripe record shows. Drawn from their own stream (hazard.ts, `drawOfferNoise`).
+   */
+  couponNoise = 1;
+  trialNoise = 1;
+  pauseNoise = 1;
 
   // plan
   tier = 0;

@@ -13,10 +13,11 @@ import {
   cardExpiresAt,
   cardExpiryMonthStart,
   currentTreatments,
+  customerMultiplier,
+  drawOfferNoise,
   drawResponseType,
   firstAttemptFailRate,
   monthlyPrice,
-  treatmentMultiplier,
   truthFor,
   voluntaryDailyRate,
   voluntaryLogit,
@@ -442,6 +443,7 @@ export class World {
     c.health = 0.3 * r.normal();
     const failNoise = r.normal();
     c.response = drawResponseType(c.frailty, r.next());
+    drawOfferNoise(c, seed);
     c.tier = r.weighted([45, 40, 15]);
     c.annual = r.chance((c.tier === 2 ? 0.35 : 0.2) * (c.frailty < 0 ? 1.3 : 0.7)); // committed customers prepay more often
     c.quantity = c.tier === 0 ? 1 : c.tier === 1 ? r.int(2, 12) : r.int(5, 60);
@@ -511,7 +513,7 @@ export class World {
     let disputeAt = 0;
     if (isLive(c) && c.churnedAt === 0) {
       const logit = voluntaryLogit(c, t0, this.monthlyPaid(c, t0));
-      const rate = voluntaryDailyRate(logit, treatmentMultiplier(c.response, currentTreatments(c, t0)));
+      const rate = voluntaryDailyRate(logit, customerMultiplier(c, t0, currentTreatments(c, t0)));
       const waitDays = -Math.log(1 - uDecision) / rate;
       if (t0 + waitDays * DAY < me) decisionAt = Math.floor(t0 + waitDays * DAY);
       if (c.signupAt < ms) {
