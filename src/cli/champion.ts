@@ -8,7 +8,7 @@ import type { ChurnModel } from '../ml/model.js';
 import { ModelRegistry } from '../ml/registry.js';
 
 /** The champion model and the decision time for commands that score: `--as-of`, or the newest stored event. */
-export async function championAndAsOf(database: Database, env: Env, asOf: number | undefined): Promise<{ model: ChurnModel; asOf: number }> {
+export async function championAndAsOf(database: Database, env: Env, asOf: number | undefined, accounts?: string[]): Promise<{ model: ChurnModel; asOf: number }> {
   await initBackend(env.TFJS_BACKEND);
   const registry = new ModelRegistry({ db: database.db, modelDir: env.MODEL_DIR, featureSet: featureSet() });
   const model = await registry.refresh();
@@ -16,7 +16,7 @@ export async function championAndAsOf(database: Database, env: Env, asOf: number
     const why = registry.status().lastError;
     throw new ChurnError('CONFLICT', why ? `the champion model cannot be loaded: ${why}` : 'no champion model yet: run `churn train` first');
   }
-  const when = asOf ?? (await dataWindow(database))?.end;
-  if (when === undefined) throw new ChurnError('VALIDATION_FAILED', 'no billing data: ingest Stripe events first');
+  const when = asOf ?? (await dataWindow(database, accounts))?.end;
+  if (when === undefined) throw new ChurnError('VALIDATION_FAILED', 'no billing data to score: ingest Stripe events first');
   return { model, asOf: when };
 }

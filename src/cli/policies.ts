@@ -3,15 +3,12 @@ import type { Command } from 'commander';
 import { isoDay } from '../lib/clock.js';
 import { ChurnError, UsageError } from '../lib/errors.js';
 import { formatMoney } from '../lib/money.js';
-import { initBackend } from '../ml/backend.js';
-import { dataWindow } from '../ml/dataset.js';
-import { featureSet } from '../ml/features.js';
-import { ModelRegistry } from '../ml/registry.js';
 import type { PolicyDefinition } from '../services/policies/definition.js';
 import { createPolicy, findPolicy, listPolicies, policyVersions, updatePolicy } from '../services/policies/store.js';
 import { decideRetention } from '../services/retention/decide-retention.js';
 import type { PolicyDecisionSummary } from '../services/retention/decide.js';
 import { estimateUpliftEffects } from '../services/retention/uplift-targeting.js';
+import { championAndAsOf } from './champion.js';
 import { asOfOption, withDatabase } from './context.js';
 
 /** Reads a JSON policy file, with the file and the JSON error named. */
@@ -130,12 +127,7 @@ export function registerPolicies(program: Command): void {
       const asOfFlag = asOfOption(opts.asOf);
       await withDatabase(async (database, env) => {
         const only = ref ? [(await findPolicy(database, ref)).id] : undefined;
-        await initBackend(env.TFJS_BACKEND);
-        const registry = new ModelRegistry({ db: database.db, modelDir: env.MODEL_DIR, featureSet: featureSet() });
-        const model = await registry.refresh();
-        if (!model) throw new ChurnError('CONFLICT', 'no champion model yet: run `churn train` first');
-        const asOf = asOfFlag ?? (await dataWindow(database))?.end;
-        if (asOf === undefined) throw new ChurnError('VALIDATION_FAILED', 'no billing data: ingest Stripe events first');
+        const { model, asOf } = await championAndAsOf(database, env, asOfFlag);
         const result = await decideRetention(database, { asOf, model, policyIds: only, simulate: true, actor: 'cli', estimateEffects: estimateUpliftEffects });
         if (opts.json) return void process.stdout.write(`${JSON.stringify({ asOf, modelVersion: result.modelVersion, candidates: result.candidates, policies: result.decided.policies }, null, 2)}\n`);
         process.stdout.write(`as of ${isoDay(asOf)}, ${result.candidates} scored customer(s), model ${result.modelVersion}\n`);

@@ -1,13 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { isoDay } from '../lib/clock.js';
-import { ChurnError } from '../lib/errors.js';
 import { createProgress } from '../lib/progress.js';
-import { initBackend } from '../ml/backend.js';
-import { dataWindow } from '../ml/dataset.js';
-import { featureSet } from '../ml/features.js';
-import { ModelRegistry } from '../ml/registry.js';
 import { scoreAllCustomers, scoresCsv } from '../services/scoring/score-all-customers.js';
+import { championAndAsOf } from './champion.js';
 import { asOfOption, withDatabase } from './context.js';
 
 export function registerScore(program: Command): void {
@@ -20,15 +16,7 @@ export function registerScore(program: Command): void {
     .action(async (opts: { asOf?: string; out?: string; account?: string[] }) => {
       const asOf = asOfOption(opts.asOf);
       await withDatabase(async (database, env) => {
-        await initBackend(env.TFJS_BACKEND);
-        const registry = new ModelRegistry({ db: database.db, modelDir: env.MODEL_DIR, featureSet: featureSet() });
-        const model = await registry.refresh();
-        if (!model) {
-          const why = registry.status().lastError;
-          throw new ChurnError('CONFLICT', why ? `the champion model cannot be loaded: ${why}` : 'no champion model yet: run `churn train` first');
-        }
-        const when = asOf ?? (await dataWindow(database, opts.account))?.end;
-        if (when === undefined) throw new ChurnError('VALIDATION_FAILED', 'no billing data to score: ingest Stripe events first');
+        const { model, asOf: when } = await championAndAsOf(database, env, asOf, opts.account?.length ? opts.account : undefined);
         const progress = createProgress('scoring', 3);
         const result = await scoreAllCustomers(database, {
           asOf: when,
