@@ -101,14 +101,19 @@
  * voluntary rate: a failing card keeps failing (the decline rate and the card updater do not look
  * at the invoice amount). A trial extension leaves nothing to charge at a renewal inside it, so no
  * involuntary churn starts there.
- * A paused subscription is not charged (renewal invoices are voided), so it cannot churn
- * involuntarily while paused.
+ * A paused subscription is not charged (renewal invoices are voided), so no involuntary churn
+ * starts while it is paused; retries of an invoice already past due go on.
  *
  * Truth. At each month end the world records, per live customer not already cancelling,
  * pVoluntary = 1 - exp(-30 λ), pInvoluntary = probability that the dunning sequence ends within
  * 30 days (computed from the rules above and the current card and invoice state), and
  * p30 = pVoluntary + (1 - pVoluntary) pInvoluntary, under the treatments currently in effect;
- * and the same p30 if a coupon, a trial extension or a pause were applied now.
+ * and the same p30 if a coupon, a trial extension or a pause were applied now (read by the world at
+ * the next month start, which is this moment, with the receptiveness and noise above) and lasted
+ * the 30 days: a coupon keeps pInvoluntary; a pause or a trial extension leaves only the chance
+ * that dunning already under way ends (no renewal inside them is charged); and p30NoTreatment,
+ * with every treatment taken back (sleeping dogs contacted in the last 60 days stay annoyed).
+ * The world's next month then uses exactly these rates (tested on treated populations).
  */
 import { DAY } from '../../lib/clock.js';
 import { Random, hashWords } from './random.js';
@@ -325,9 +330,9 @@ export function voluntaryDailyRate(logit: number, multiplier: number): number {
  * Probability that the dunning sequence ends the subscription within (asOf, asOf + 30 days],
  * from the involuntary rules in the header.
  */
-export function involuntaryProbability(state: CustomerState, asOf: number, paused: boolean): number {
+export function involuntaryProbability(state: CustomerState, asOf: number, paused: boolean, extendedTrialEnd = state.actionTrialEnd): number {
   const horizon = asOf + 30 * DAY;
-  if (paused) return 0;
+  // retries of an invoice finalised before a pause go on (as in Stripe); a pause voids new renewals
   if (state.status === SubStatus.PastDue && state.openInvoice) {
     const finalAt = state.openInvoiceCreated + RETRY_OFFSETS_DAYS[3] * DAY;
     if (finalAt > horizon) return 0;
@@ -335,10 +340,11 @@ export function involuntaryProbability(state: CustomerState, asOf: number, pause
     const perRetry = state.failureKind === 1 ? 1 - CARD_UPDATE_ON_FAILURE : RETRY_FAIL;
     return perRetry ** remaining;
   }
+  if (paused) return 0;
   if (state.status !== SubStatus.Active && state.status !== SubStatus.Trialing) return 0;
   const renewal = state.periodEnd;
   if (renewal <= asOf || renewal + RETRY_OFFSETS_DAYS[3] * DAY > horizon) return 0;
-  if (state.actionTrialEnd > renewal) return 0; // renewal falls in an extended trial: nothing charged
+  if (extendedTrialEnd > renewal) return 0; // renewal falls in an extended trial: nothing charged
   const normalPath = state.failRate * RETRY_FAIL ** 3;
   const expiredPath = (1 - CARD_UPDATE_ON_FAILURE) ** 3;
   if (cardExpiresAt(state) > renewal || state.autoUpdate === 1) return normalPath;
@@ -371,13 +377,15 @@ export function truthFor(state: CustomerState, accountId: string | null, asOf: n
   const now = currentTreatments(state, asOf);
   // the strength the world will use if the offer is read at this month start (the same state)
   const strength = offerStrength(state, asOf);
-  const pv = voluntaryProbability(logit, treatmentMultiplier(state.response, now, strength));
+  const pv = voluntaryProbability(logit, customerMultiplier(state, asOf, now)); // what the world draws with
   const pi = involuntaryProbability(state, asOf, now.pause);
   const withTreatment = (extra: Partial<Treatments>) => {
     const t = { ...now, ...extra, contacted: true };
-    return combine(voluntaryProbability(logit, treatmentMultiplier(state.response, t, strength)), involuntaryProbability(state, asOf, t.pause));
+    // an extension granted now covers the horizon, as a pause does
+    const trialEnd = extra.trialExtension ? Math.max(state.actionTrialEnd, asOf + 30 * DAY) : state.actionTrialEnd;
+    return combine(voluntaryProbability(logit, treatmentMultiplier(state.response, t, strength)), involuntaryProbability(state, asOf, t.pause, trialEnd));
   };
-  const none = combine(voluntaryProbability(logit, treatmentMultiplier(state.response, { ...NO_TREATMENT, contacted: now.contacted }, strength)), involuntaryProbability(state, asOf, false));
+  const none = combine(voluntaryProbability(logit, treatmentMultiplier(state.response, { ...NO_TREATMENT, contacted: now.contacted }, strength)), involuntaryProbability(state, asOf, false, 0));
   return {
     account: accountId,
     customer: state.id,

@@ -380,6 +380,18 @@ export class World {
     return { buffer, stats };
   }
 
+  /**
+   * Reads what the product has on each live subscription now, as advanceMonth does at every month
+   * start (reading the same actions again changes nothing). The truth taken after it is under the
+   * treatments the next month will use.
+   */
+  observeActions(actions: ActionLookup): void {
+    const at = this.now();
+    for (const c of this.customers) {
+      if (c.status !== SubStatus.NotStarted && c.status !== SubStatus.Canceled) this.readActions(c, actions, at);
+    }
+  }
+
   /** Truth at the current clock for every live customer who has not already churned. */
   truthAt(): TruthRecord[] {
     return [...this.truthWithIndex()].map((x) => x.record);
