@@ -18,6 +18,7 @@ interface SandboxCliOptions {
   webhookUrl?: string[];
   webhookSecret?: string;
   eventRetentionDays?: string;
+  rateLimit?: string;
   quiet?: boolean;
 }
 
@@ -34,6 +35,7 @@ export function startBanner(info: {
   accounts: string[];
   customers: number;
   eventRetentionDays: number;
+  rateLimitPerSecond?: number;
   webhooks: { url: string; secret: string }[];
 }): string {
   const lines = [
@@ -42,6 +44,7 @@ export function startBanner(info: {
     `  customers: ${info.customers}${info.accounts.length > 0 ? ` across connected accounts ${info.accounts.join(', ')}` : ''}`,
   ];
   lines.push(`  events:    ${info.eventRetentionDays > 0 ? `the last ${info.eventRetentionDays} simulated days (as Stripe lists them)` : 'all kept'}`);
+  if (info.rateLimitPerSecond) lines.push(`  rate limit: ${info.rateLimitPerSecond} reads and ${info.rateLimitPerSecond} writes per second per account (429 rate_limit_error above it)`);
   for (const webhook of info.webhooks) lines.push(`  webhooks → ${webhook.url} (signing secret ${webhook.secret})`);
   const account = info.accounts[0];
   lines.push(
@@ -57,6 +60,9 @@ export function startBanner(info: {
   lines.push(
     'Inject faults (the next 2 calls answer 429 rate_limit_error):',
     `  curl -s ${info.url}/_sandbox/faults -H "Authorization: Bearer ${info.apiKey}" -H "Content-Type: application/json" -d '{"status":429,"count":2}'`,
+    'Rate limit per account (Stripe: about 100/s live, 25/s test mode); throttled counts:',
+    `  curl -s ${info.url}/_sandbox/rate-limit -H "Authorization: Bearer ${info.apiKey}" -H "Content-Type: application/json" -d '{"perSecond":25}'`,
+    `  curl -s ${info.url}/_sandbox/rate-limit -H "Authorization: Bearer ${info.apiKey}"`,
     'Ctrl-C stops it.',
   );
   return lines.join('\n') + '\n';
@@ -75,6 +81,7 @@ export function registerStripeSandbox(program: Command): void {
     .option('--webhook-url <url>', 'deliver signed events to this URL (repeatable)', collect)
     .option('--webhook-secret <whsec>', 'signing secret for --webhook-url (default: STRIPE_WEBHOOK_SECRET, else a new one)')
     .option('--event-retention-days <d>', `keep events this many simulated days, as Stripe lists 30 (0 = keep all; default: all up to ${KEEP_ALL_EVENTS_UP_TO} customers, else 30)`)
+    .option('--rate-limit <per-second>', 'answer 429 rate_limit_error above this many reads (and writes) per second per account, as Stripe does (0 = no limit)', '0')
     .option('--quiet', 'no progress output')
     .action(async (opts: SandboxCliOptions) => {
       const port = intOption('port', opts.port, 12111);
@@ -85,6 +92,7 @@ export function registerStripeSandbox(program: Command): void {
       const accounts = intOption('accounts', opts.accounts, 0);
       // Every event of a large world does not fit in memory (~70 KB per customer-year); Stripe itself lists 30 days.
       const retention = intOption('event-retention-days', opts.eventRetentionDays, customers > KEEP_ALL_EVENTS_UP_TO ? 30 : 0);
+      const rateLimit = intOption('rate-limit', opts.rateLimit, 0);
       const apiKey = opts.apiKey ?? DEFAULT_SANDBOX_API_KEY;
       if (!/^(sk|rk)_test_/.test(apiKey)) throw new UsageError('--api-key must be a test key (sk_test_… or rk_test_…): the sandbox is test mode');
       if (customers > 0 && months < 1) throw new UsageError('--months must be at least 1');
@@ -103,7 +111,13 @@ export function registerStripeSandbox(program: Command): void {
         logger.info({ customers, months, seed, events: summary.events }, 'world loaded into the sandbox');
       }
       // Webhook endpoints are added after the world is loaded: they get what happens from now on.
-      const sandbox = createStripeSandbox({ apiKey, store, logger, webhooks: webhookUrls.map((url) => ({ url, secret: secret! })) });
+      const sandbox = createStripeSandbox({
+        apiKey,
+        store,
+        logger,
+        webhooks: webhookUrls.map((url) => ({ url, secret: secret! })),
+        rateLimit: rateLimit > 0 ? { perSecond: rateLimit } : undefined,
+      });
       const server = await sandbox.listen(port);
       process.stdout.write(
         startBanner({
@@ -112,6 +126,7 @@ export function registerStripeSandbox(program: Command): void {
           accounts: store.accounts().filter((a) => a.startsWith('acct_')),
           customers,
           eventRetentionDays: retention,
+          rateLimitPerSecond: rateLimit,
           webhooks: webhookUrls.map((url) => ({ url, secret: secret! })),
         }),
       );

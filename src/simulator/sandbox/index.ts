@@ -6,7 +6,8 @@ import type { SandboxEnv } from './context.js';
 import { StripeApiError, unrecognizedUrl } from './errors.js';
 import { FaultInjector } from './faults.js';
 import { IdempotencyStore } from './idempotency.js';
-import { connectedAccount, idempotency, injectFaults, requestContext, requireApiKey, stripeParams } from './middleware.js';
+import { connectedAccount, idempotency, injectFaults, rateLimit, requestContext, requireApiKey, stripeParams } from './middleware.js';
+import { RateLimiter } from './rate-limit.js';
 import { controlRoutes } from './routes/control.js';
 import { couponRoutes } from './routes/coupons.js';
 import { customerRoutes } from './routes/customers.js';
@@ -19,6 +20,7 @@ import { DEFAULT_RETRY, WebhookDispatcher, type WallClock, type WebhookEndpoint,
 
 export { SandboxStore, PLATFORM, PINNED_API_VERSION, type StripeObject } from './store.js';
 export { FaultInjector, type FaultSpec, type ActiveFault } from './faults.js';
+export { RateLimiter, type RateLimitStats } from './rate-limit.js';
 export { WebhookDispatcher, type WebhookEndpoint, type DeliveryRecord, type WebhookRetryPolicy } from './webhooks.js';
 export { loadWorld, storeActionLookup, storeEventSink } from './world-link.js';
 export { seedSampleAccount, type SampleAccountOptions } from './sample-account.js';
@@ -39,6 +41,14 @@ export interface StripeSandboxOptions {
   webhookRetry?: Partial<WebhookRetryPolicy>;
   /** Wall clock for webhook signature timestamps only (receivers compare them with their own clock). */
   wallClock?: WallClock;
+  /**
+   * Stripe's per-account request limit: above `perSecond` reads (or writes) per second for one
+   * account, a 429 `rate_limit_error` the SDK retries. Off by default; Stripe allows about 100 in
+   * live mode and 25 in test mode. Also settable at run time (`POST /_sandbox/rate-limit`).
+   */
+  rateLimit?: { perSecond: number };
+  /** Wall clock in milliseconds for the rate limit (default `performance.now()`), never the simulated clock. */
+  rateLimitClock?: () => number;
   logger?: Logger;
 }
 
@@ -53,6 +63,8 @@ export interface StripeSandbox {
   store: SandboxStore;
   apiKey: string;
   faults: FaultInjector;
+  /** The per-account request limit and how many requests it throttled. */
+  rateLimiter: RateLimiter;
   webhooks: WebhookDispatcher;
   /** Listens on 127.0.0.1; port 0 (the default) picks a free port. */
   listen(port?: number): Promise<ListeningSandbox>;
@@ -68,6 +80,8 @@ export function createStripeSandbox(options: StripeSandboxOptions = {}): StripeS
   const store = options.store ?? new SandboxStore({ now: options.now, apiVersion: options.apiVersion });
   for (const account of options.accounts ?? []) store.registerAccount(account);
   const faults = new FaultInjector();
+  const rateLimiter = new RateLimiter(options.rateLimit?.perSecond ?? null);
+  const rateLimitClock = options.rateLimitClock ?? (() => performance.now());
   const webhooks = new WebhookDispatcher({ ...DEFAULT_RETRY, ...options.webhookRetry }, options.wallClock, options.logger);
   for (const endpoint of options.webhooks ?? []) webhooks.addEndpoint(endpoint);
   store.onEvent((event) => webhooks.enqueue(event));
@@ -76,9 +90,9 @@ export function createStripeSandbox(options: StripeSandboxOptions = {}): StripeS
   const app = new Hono<SandboxEnv>();
   app.use('*', requestContext(store));
   app.use('/_sandbox/*', requireApiKey(apiKey));
-  app.route('/_sandbox', controlRoutes({ store, faults, webhooks }));
+  app.route('/_sandbox', controlRoutes({ store, faults, webhooks, rateLimiter }));
 
-  app.use('/v1/*', injectFaults(faults), requireApiKey(apiKey), connectedAccount(store), stripeParams(), idempotency(idempotencyKeys));
+  app.use('/v1/*', injectFaults(faults), requireApiKey(apiKey), connectedAccount(store), rateLimit(rateLimiter, rateLimitClock), stripeParams(), idempotency(idempotencyKeys));
   app.route('/v1', customerRoutes());
   app.route('/v1', subscriptionRoutes());
   app.route('/v1', couponRoutes());
@@ -119,5 +133,5 @@ export function createStripeSandbox(options: StripeSandboxOptions = {}): StripeS
       });
     });
 
-  return { app, store, apiKey, faults, webhooks, listen };
+  return { app, store, apiKey, faults, rateLimiter, webhooks, listen };
 }

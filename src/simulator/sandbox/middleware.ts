@@ -4,6 +4,7 @@ import type { SandboxEnv } from './context.js';
 import { StripeApiError } from './errors.js';
 import type { FaultInjector } from './faults.js';
 import { IdempotencyStore } from './idempotency.js';
+import { requestKind, type RateLimiter } from './rate-limit.js';
 import { canonicalParams, parseStripeParams } from './params.js';
 import { PLATFORM, type SandboxStore } from './store.js';
 
@@ -91,6 +92,19 @@ export function connectedAccount(store: SandboxStore): MiddlewareHandler<Sandbox
     } else {
       c.set('account', undefined);
     }
+    await next();
+  };
+}
+
+/**
+ * The per-account request limit, after the account is known and before idempotency: a throttled
+ * request never started executing, so Stripe saves nothing for its key and the SDK's retry with the
+ * same key runs it for the first time.
+ */
+export function rateLimit(limiter: RateLimiter, clockMs: () => number): MiddlewareHandler<SandboxEnv> {
+  return async (c, next) => {
+    const error = limiter.take(c.var.account, requestKind(c.req.method), clockMs());
+    if (error) throw error;
     await next();
   };
 }

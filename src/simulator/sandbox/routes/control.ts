@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { SandboxEnv } from '../context.js';
 import { invalidParam } from '../errors.js';
 import type { FaultInjector, FaultSpec, FaultStatus } from '../faults.js';
+import type { RateLimiter } from '../rate-limit.js';
 import type { SandboxStore } from '../store.js';
 import type { WebhookDispatcher } from '../webhooks.js';
 
@@ -32,12 +33,13 @@ function optionalString(body: Record<string, unknown>, name: string): string | u
 }
 
 /**
- * `/_sandbox/*`: what a test or a person drives from outside the Stripe API: faults, the simulated
- * clock, webhook endpoints and their delivery log. Not part of Stripe's API.
+ * `/_sandbox/*`: what a test or a person drives from outside the Stripe API: faults, the per-account
+ * rate limit and what it throttled, the simulated clock, webhook endpoints and their delivery log.
+ * Not part of Stripe's API (and never rate limited).
  */
-export function controlRoutes(deps: { store: SandboxStore; faults: FaultInjector; webhooks: WebhookDispatcher }): Hono<SandboxEnv> {
+export function controlRoutes(deps: { store: SandboxStore; faults: FaultInjector; webhooks: WebhookDispatcher; rateLimiter: RateLimiter }): Hono<SandboxEnv> {
   const app = new Hono<SandboxEnv>();
-  const { store, faults, webhooks } = deps;
+  const { store, faults, webhooks, rateLimiter } = deps;
 
   app.post('/faults', async (c) => {
     const body = await jsonBody(c.req.raw);
@@ -54,6 +56,14 @@ export function controlRoutes(deps: { store: SandboxStore; faults: FaultInjector
   app.delete('/faults', (c) => {
     faults.clear();
     return c.json({ faults: [] });
+  });
+
+  app.get('/rate-limit', (c) => c.json(rateLimiter.stats()));
+  app.post('/rate-limit', async (c) => {
+    const body = await jsonBody(c.req.raw);
+    if (!('perSecond' in body)) throw invalidParam('perSecond', 'perSecond is required (a number of requests per second, or null for no limit)');
+    rateLimiter.set(optionalNumber(body, 'perSecond') ?? null);
+    return c.json(rateLimiter.stats());
   });
 
   app.get('/clock', (c) => c.json({ now: store.now() }));
