@@ -7,7 +7,7 @@
  *   mean over the same treated and held-out customers of p30 without minus with the offer)?
  * - at equal budget, how much true net value does uplift targeting keep against risk targeting?
  *
- *   npx tsx training/uplift-eval.ts --seeds 10 --customers 2000 --months 12 --retention-months 4
+ *   npx tsx training/uplift-eval.ts --seeds 10 --customers 2000 --months 12 --retention-months 4 [--postgres]
  *
  * Prints one line per seed and one JSON summary line last.
  */
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { logger } from '../src/lib/logger.js';
 import { runDemo } from '../src/demo/run-demo.js';
+import { freshPostgres } from './data.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     customers: { type: 'string', default: '2000' },
     months: { type: 'string', default: '12' },
     'retention-months': { type: 'string', default: '4' },
+    postgres: { type: 'boolean', default: false },
   },
 });
 logger.level = 'warn';
@@ -43,6 +45,7 @@ for (let k = 0; k < seeds; k++) {
       dir,
       loseEvery: 1_000_000,
       retentionMonths: Number(values['retention-months']),
+      openDatabase: values.postgres ? () => freshPostgres(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test') : undefined,
       out: () => {},
     });
     const x = r.retention!;

@@ -36,6 +36,8 @@ export interface DemoOptions {
   loseEvery: number;
   /** months of retention after the model is trained: decide, apply, live the month, settle */
   retentionMonths: number;
+  /** run on this database instead of an embedded one in `dir` (evaluation scripts on PostgreSQL) */
+  openDatabase?: () => Promise<Database>;
   out?: (line: string) => void;
 }
 
@@ -121,8 +123,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const modelDir = join(options.dir, 'models');
   const historyFile = join(options.dir, 'history.jsonl');
 
-  say(`churn demo: a simulated Stripe account end to end (embedded database in ${options.dir})`);
-  const database: Database = await openDatabase({ dataDir: options.dir });
+  say(`churn demo: a simulated Stripe account end to end (${options.openDatabase ? 'PostgreSQL' : `embedded database in ${options.dir}`})`);
+  const database: Database = options.openDatabase ? await options.openDatabase() : await openDatabase({ dataDir: options.dir });
   const sandbox = createStripeSandbox({});
   const stripeApi = await sandbox.listen(0);
   const env = parseEnv({ STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_BASE: stripeApi.url, STRIPE_SECRET_KEY: sandbox.apiKey, MODEL_DIR: modelDir });
@@ -233,14 +235,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 export function demoPolicy(customers: number) {
   return {
     name: 'Win back at-risk customers',
-    description: '20% off the next invoice for customers an offer is expected to keep; risk-targeted until enough outcomes are settled',
+    description: '$10 off the next invoice for customers an offer is expected to keep; risk-targeted until enough outcomes are settled',
     mode: 'live' as const,
     priority: 200,
     targeting: { kind: 'uplift' as const, fallbackMinProbability: 0.03, minOutcomesPerArm: 60 },
-    action: { kind: 'coupon' as const, percentOff: 20, duration: 'once' as const },
+    action: { kind: 'coupon' as const, amountOff: 1_000, currency: 'usd', duration: 'once' as const },
     eligibility: { cooldownDays: 60, maxOffersPerYear: 3, skipIfDiscounted: true, includeCancelling: false },
-    // about 10 dollars of budget per customer a month
-    budget: { monthlyAmount: Math.max(100_000, Math.round(customers * 1_000)), currency: 'usd' },
+    // about 3 dollars of budget per customer a month: up to three in ten customers can get an offer
+    budget: { monthlyAmount: Math.max(60_000, Math.round(customers * 300)), currency: 'usd' },
     holdoutPercent: 40,
     horizonDays: 30,
     monthsKept: 12,
