@@ -81,6 +81,16 @@ const EnvSchema = z.object({
   CHURN_ADMIN_TOKEN: optionalString,
   TFJS_BACKEND: oneOf(['tensorflow', 'wasm', 'cpu'] as const),
   LOG_LEVEL: oneOf(LOG_LEVELS),
+  /** OTLP/HTTP collector for traces, e.g. http://127.0.0.1:4318; unset = no tracing (the no-op API) */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), {
+    message: 'must be an http(s) URL',
+  }),
+  /** where `churn alerts --check` and the check-alerts function post new and cleared alerts ({text}, Slack-compatible) */
+  ALERT_WEBHOOK_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), {
+    message: 'must be an http(s) URL',
+  }),
+  /** 1 = ALERT_WEBHOOK_URL may resolve to a private or loopback address (a self-hosted receiver) */
+  ALERT_WEBHOOK_ALLOW_PRIVATE: oneOf(['0', '1'] as const),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

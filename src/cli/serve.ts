@@ -1,3 +1,4 @@
+import { startTracing, stopTracing } from '../lib/tracing.js';
 import type { Command } from 'commander';
 import { openDatabase } from '../db/client.js';
 import { hostProblem, parseEnv } from '../env.js';
@@ -32,6 +33,7 @@ export function registerServe(program: Command): void {
       const port = portOption(opts.port, env.PORT);
       const host = hostOption(opts.host, env.HOST);
       const database = await openDatabase({ databaseUrl: env.DATABASE_URL, dataDir: env.DATA_DIR });
+      await startTracing({ endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
       let server: Awaited<ReturnType<typeof startServer>>;
       try {
         server = await startServer(database, env, { port, host });
@@ -49,5 +51,6 @@ export function registerServe(program: Command): void {
       });
       await server.close();
       await database.close();
+      await stopTracing();
     });
 }

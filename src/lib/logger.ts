@@ -45,6 +45,23 @@ export function terminalLogStream(out: { write(text: string): unknown }): Destin
 }
 
 /**
+ * Never logged, wherever they appear (top level or one level down): keys, tokens, signatures and
+ * authorization headers; database URLs (they carry passwords); and whole card objects (a charge's
+ * payment_method_details, a payment method's card), so no card number, expiry or fingerprint can
+ * reach a log even if a full Stripe object is logged by mistake.
+ */
+export const LOG_REDACT_PATHS = [
+  'secret', '*.secret', 'apiKey', '*.apiKey', 'key', '*.key', 'authorization', '*.authorization',
+  'headers.authorization', 'headers.cookie', 'headers["stripe-signature"]', 'headers["x-api-key"]', 'signature', '*.signature',
+  'password', '*.password', 'token', '*.token', 'secretKey', '*.secretKey', 'webhookSecret', '*.webhookSecret',
+  'signingKey', '*.signingKey', 'eventKey', '*.eventKey', 'databaseUrl', '*.databaseUrl',
+  'card', '*.card', 'payment_method_details', '*.payment_method_details', 'cvc', '*.cvc',
+  'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'CHURN_ADMIN_TOKEN', 'INNGEST_SIGNING_KEY', 'INNGEST_EVENT_KEY', 'DATABASE_URL',
+  'ALERT_WEBHOOK_URL',
+] as const;
+export const LOG_REDACT_CENSOR = '[redacted]';
+
+/**
  * One structured logger, always on stderr: stdout carries only a command's human progress and
  * results (or its CSV/JSON), so it can be piped. Secrets never reach it: keys, signatures and
  * authorization headers are redacted wherever they appear in a logged object.
@@ -52,14 +69,7 @@ export function terminalLogStream(out: { write(text: string): unknown }): Destin
 export const logger: Logger = pino(
   {
     level: configuredLevel(process.env),
-    redact: {
-      paths: [
-        'secret', '*.secret', 'apiKey', '*.apiKey', 'key', '*.key', 'authorization', '*.authorization',
-        'headers.authorization', 'headers["stripe-signature"]', 'signature', '*.signature',
-        'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'CHURN_ADMIN_TOKEN', 'INNGEST_SIGNING_KEY', 'INNGEST_EVENT_KEY',
-      ],
-      censor: '[redacted]',
-    },
+    redact: { paths: [...LOG_REDACT_PATHS], censor: LOG_REDACT_CENSOR },
   },
   process.stderr.isTTY ? terminalLogStream(process.stderr) : pino.destination({ fd: 2, sync: true }),
 );

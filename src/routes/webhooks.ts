@@ -4,7 +4,8 @@ import type { AppEnv } from '../app.js';
 import { webhookSecrets } from '../env.js';
 import { ChurnError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
-import { webhookDeliveries, webhookLatency } from '../lib/metrics.js';
+import { webhookDeliveries, webhookEvents, webhookLatency } from '../lib/metrics.js';
+import { inSpan } from '../lib/tracing.js';
 import { receiveStripeWebhook } from '../services/events/receive-webhook.js';
 import { errorResponse } from './errors.js';
 
@@ -37,14 +38,17 @@ export function webhookRoutes() {
       const raw = await c.req.text();
       const stopTimer = webhookLatency.startTimer();
       try {
-        const result = await receiveStripeWebhook(deps.database, {
-          rawBody: raw,
-          signature: c.req.header('stripe-signature'),
-          secrets: webhookSecrets(deps.env),
-          now: deps.now(),
-        });
+        const result = await inSpan('webhook stripe', { 'churn.request_id': c.get('requestId') ?? '' }, () =>
+          receiveStripeWebhook(deps.database, {
+            rawBody: raw,
+            signature: c.req.header('stripe-signature'),
+            secrets: webhookSecrets(deps.env),
+            now: deps.now(),
+          }),
+        );
         if (!result.duplicate) deps.onEventsStored?.();
         webhookDeliveries.inc({ outcome: result.duplicate ? 'duplicate' : 'stored' });
+        webhookEvents.inc({ type: result.type, outcome: result.duplicate ? 'duplicate' : 'stored' });
         stopTimer();
         return c.json({ received: true, id: result.id, duplicate: result.duplicate });
       } catch (err) {

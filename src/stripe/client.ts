@@ -1,4 +1,7 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import Stripe from 'stripe';
+import { stripeApiDuration, stripeApiErrors, stripeEndpointLabel } from '../lib/metrics.js';
+import { tracer } from '../lib/tracing.js';
 
 /** The API version the whole product is written against; the SDK's own constant when it exports one. */
 export const STRIPE_API_VERSION = (Stripe.API_VERSION ?? '2026-10-28.endive') as '2026-10-28.endive';
@@ -49,5 +52,35 @@ export function createStripeClient(options: StripeClientOptions): Stripe {
   if (options.timeoutMs !== undefined) config.timeout = options.timeoutMs;
   if (options.stripeAccount !== undefined) config.stripeAccount = options.stripeAccount;
   if (options.apiBase) Object.assign(config, parseApiBase(options.apiBase));
-  return new Stripe(options.secretKey, config);
+  const stripe = new Stripe(options.secretKey, config);
+  instrumentStripeClient(stripe);
+  return stripe;
+}
+
+/**
+ * Every call the product makes goes through a client built here, so measuring the SDK's own
+ * `response` events measures all of them: latency and status per endpoint template, and one span
+ * per HTTP attempt (a retried call shows each attempt). A call that never got an answer
+ * (connection refused, timeout) emits no `response`; the SDK's error reaches the caller as ever.
+ */
+export function instrumentStripeClient(stripe: Stripe): void {
+  stripe.on('response', (event: Stripe.ResponseEvent) => {
+    const endpoint = stripeEndpointLabel(event.method, event.path);
+    const status = String(event.status);
+    stripeApiDuration.observe({ endpoint, status }, event.elapsed / 1000);
+    if (event.status >= 400) stripeApiErrors.inc({ endpoint, status });
+    const span = tracer().startSpan(`stripe ${endpoint}`, {
+      kind: SpanKind.CLIENT,
+      startTime: event.request_start_time,
+      attributes: {
+        'http.request.method': event.method,
+        'http.response.status_code': event.status,
+        'stripe.endpoint': endpoint,
+        'stripe.request_id': event.request_id,
+        ...(event.account ? { 'stripe.account': event.account } : {}),
+      },
+    });
+    if (event.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${event.status}` });
+    span.end(event.request_end_time);
+  });
 }

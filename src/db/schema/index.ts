@@ -3,3 +3,4 @@ export * from './billing.js';
 export * from './ml.js';
 export * from './scores.js';
 export * from './retention.js';
+export * from './alerts.js';

@@ -2,7 +2,8 @@ import { and, asc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Database, DbOrTx } from '../../db/client.js';
 import { stripeEvents } from '../../db/schema/index.js';
 import { errorMessage } from '../../lib/errors.js';
-import { eventsProjected } from '../../lib/metrics.js';
+import { countPaymentDeclines, eventsProjected, observeProcessingLag } from '../../lib/metrics.js';
+import { inSpan } from '../../lib/tracing.js';
 import { PROJECTION_TABLES, projectEvents } from '../projections/apply.js';
 import type { StripeEventEnvelope } from './parse.js';
 import { storeEvents, type EventSource } from './store.js';
@@ -59,8 +60,9 @@ export async function ingestEvents(
           .where(and(inArray(stripeEvents.id, stored.duplicates), eq(stripeEvents.source, options.source), sql`${stripeEvents.receivedAt} >= ${startedAt}::timestamptz`));
         repeatedEarlier = rows.map((row) => row.id);
       }
-      return { ...stored, repeatedInBatch: current.length - stored.inserted.length - stored.duplicates.length, repeatedEarlier };
+      return { ...stored, toProject, repeatedInBatch: current.length - stored.inserted.length - stored.duplicates.length, repeatedEarlier };
     });
+    countPaymentDeclines(r.toProject);
     const repeated = r.repeatedInBatch + r.repeatedEarlier.length;
     const summary: IngestSummary = { stored: r.inserted.length, duplicates: r.duplicates.length - r.repeatedEarlier.length };
     if (total.repeated !== undefined) summary.repeated = repeated;
@@ -85,7 +87,8 @@ export async function ingestEvents(
  */
 export async function projectPendingEvents(database: Database, options: { limit?: number } = {}): Promise<number> {
   const limit = options.limit ?? 500;
-  return database.db.transaction(async (tx) => {
+  let projected: StripeEventEnvelope[] = [];
+  const claimed = await database.db.transaction(async (tx) => {
     const rows = await tx
       .select({ id: stripeEvents.id, payload: stripeEvents.payload })
       .from(stripeEvents)
@@ -96,15 +99,17 @@ export async function projectPendingEvents(database: Database, options: { limit?
     if (rows.length === 0) return 0;
     const events = rows.map((r) => r.payload as StripeEventEnvelope);
     try {
-      await tx.transaction(async (sp) => projectEvents(sp, events));
+      await inSpan('project events', { 'churn.events': events.length }, () => tx.transaction(async (sp) => projectEvents(sp, events)));
       await tx.update(stripeEvents).set({ processedAt: sql`now()`, processingError: null }).where(inArray(stripeEvents.id, rows.map((r) => r.id)));
       eventsProjected.inc(rows.length);
+      projected = events;
     } catch {
       // Find the culprit(s) one by one so good events still project.
       for (const event of events) {
         try {
           await tx.transaction(async (sp) => projectEvents(sp, [event]));
           await tx.update(stripeEvents).set({ processedAt: sql`now()`, processingError: null }).where(eq(stripeEvents.id, event.id));
+          projected.push(event);
         } catch (err) {
           await tx.update(stripeEvents).set({ processedAt: sql`now()`, processingError: errorMessage(err).slice(0, 2000) }).where(eq(stripeEvents.id, event.id));
         }
@@ -112,6 +117,10 @@ export async function projectPendingEvents(database: Database, options: { limit?
     }
     return rows.length;
   });
+  // Counted once the transaction has committed, so a rolled-back batch is never counted.
+  countPaymentDeclines(projected);
+  observeProcessingLag(projected, Date.now() / 1000);
+  return claimed;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Database } from '../../db/client.js';
 import { interventions } from '../../db/schema/index.js';
 import type { UnixSeconds } from '../../lib/clock.js';
 import { errorMessage } from '../../lib/errors.js';
+import { inSpan } from '../../lib/tracing.js';
 import {
   addCouponToSubscription,
   classifyStripeFailure,
@@ -374,6 +375,11 @@ async function retrieveOrFail(deps: ApplyDeps, prepared: PreparedApply, requestI
  * that applies it (a POST to the notify URL for notify). Nothing is recorded as applied here.
  */
 export async function performStripeAction(deps: ApplyDeps, prepared: PreparedApply, coupon: { couponId?: string | null; requestIds?: string[] } = {}): Promise<PerformedAction> {
+  // The span is the parent of the Stripe call spans made by the instrumented client (src/stripe/client.ts).
+  return inSpan('apply intervention', { 'churn.intervention_id': prepared.interventionId, 'churn.action': prepared.policy.definition.action.kind }, () => performStripeActionNow(deps, prepared, coupon));
+}
+
+async function performStripeActionNow(deps: ApplyDeps, prepared: PreparedApply, coupon: { couponId?: string | null; requestIds?: string[] }): Promise<PerformedAction> {
   const action = prepared.policy.definition.action;
   if (action.kind === 'notify') return performNotify(deps, prepared);
   const requestIds = [...(coupon.requestIds ?? [])];

@@ -1,6 +1,7 @@
 import type { Database } from '../../db/client.js';
 import { decisionRuns } from '../../db/schema/index.js';
 import { newId } from '../../lib/ids.js';
+import { inSyncSpan } from '../../lib/tracing.js';
 import type { ChurnModel } from '../../ml/model.js';
 import { listPolicies } from '../policies/store.js';
 import { scoreAllCustomers } from '../scoring/score-all-customers.js';
@@ -56,7 +57,7 @@ export async function decideRetention(database: Database, input: DecideRetention
   const [history, used] = await Promise.all([loadPriorOffers(database, input.asOf), budgetUsed(database, month)]);
   const budgetLeft = new Map(policies.map((p) => [p.id, Math.max(0, p.definition.budget.monthlyAmount - (used.get(p.id)?.reserved ?? 0))]));
   const effects = input.estimateEffects ? await input.estimateEffects({ database, asOf: input.asOf, policies, candidates }) : undefined;
-  const decided = decide({ asOf: input.asOf, policies, candidates: candidates.candidates, history, budgetLeft, effects, dryRun: input.dryRun });
+  const decided = inSyncSpan('decide retention', { 'churn.policies': policies.length, 'churn.candidates': candidates.candidates.length }, () => decide({ asOf: input.asOf, policies, candidates: candidates.candidates, history, budgetLeft, effects, dryRun: input.dryRun }));
   if (input.simulate) return { runId: null, asOf: input.asOf, modelVersion: scored.modelVersion, decided, recorded: null, candidates: candidates.candidates.length };
 
   input.onProgress?.('recording');

@@ -5,6 +5,8 @@ import { featureMatrixAt, type CustomerKey } from '../../ml/features.js';
 import type { ChurnModel } from '../../ml/model.js';
 import { scoreWithDrivers } from '../../ml/predict.js';
 import type { Driver, RiskBand } from '../../ml/types.js';
+import { customersScored, scoringDuration } from '../../lib/metrics.js';
+import { inSpan } from '../../lib/tracing.js';
 
 /**
  * Scores every customer with a live subscription at `asOf` with one model: features for all of
@@ -41,6 +43,19 @@ export interface ScoreAllResult {
 }
 
 export async function scoreAllCustomers(database: Database, input: ScoreAllInput): Promise<ScoreAllResult> {
+  const stopTimer = scoringDuration.startTimer();
+  try {
+    const result = await inSpan('score all customers', { 'churn.as_of': input.asOf, 'churn.model_version': input.model.metadata.version ?? 'unregistered' }, () => scoreAll(database, input));
+    stopTimer({ outcome: 'ok' });
+    customersScored.inc(result.customers.length);
+    return result;
+  } catch (err) {
+    stopTimer({ outcome: 'error' });
+    throw err;
+  }
+}
+
+async function scoreAll(database: Database, input: ScoreAllInput): Promise<ScoreAllResult> {
   const modelName = input.model.metadata.name ?? 'churn';
   const modelVersion = input.model.metadata.version ?? 'unregistered';
   const t0 = performance.now();
