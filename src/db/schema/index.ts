@@ -4,3 +4,4 @@ export * from './ml.js';
 export * from './scores.js';
 export * from './retention.js';
 export * from './alerts.js';
+export * from './auth.js';
