@@ -273,7 +273,7 @@ async function runRetention(
     applied += round.applied;
     await liveOneMonth(loop);
     const settled = await settleDue(loop);
-    say(`   ${isoDay(round.asOf)}: ${round.treated} treated, ${round.held} held out; ${round.applied} coupons applied${round.failed ? `, ${round.failed} failed` : ''}${learned.length ? ` (${learned[0]})` : ' (risk targeting)'}; a month later ${settled} outcome(s) settled`);
+    say(`   ${isoDay(round.asOf)}: ${round.treated} treated, ${round.held} held out; ${round.applied} coupons applied${round.failed ? `, ${round.failed} failed` : ''}${learned.length ? ` (${learned[0]})` : ' (risk targeting)'}; a month later ${settled} outcome(s) settled${settled === 0 ? ' (the 30-day horizon reaches past this shorter month)' : ''}`);
   }
   // one more month so the last decisions' horizons pass
   await liveOneMonth(loop);
@@ -297,8 +297,8 @@ async function runRetention(
   say(`\n9. Targeting at the same budget (${formatMoney(targeting.budget, targeting.currency)}) on ${isoDay(ctx.world.now())}, valued on the simulator's true counterfactuals (${d.monthsKept} months kept):`);
   say(`   by risk:   ${targeting.risk.chosen} customers, cost ${formatMoney(targeting.risk.cost, targeting.currency)}, true net value ${formatMoney(targeting.risk.trueNetValue, targeting.currency)}`);
   if (targeting.uplift) {
-    const gain = targeting.risk.trueNetValue !== 0 ? ((targeting.uplift.trueNetValue - targeting.risk.trueNetValue) / Math.abs(targeting.risk.trueNetValue)) * 100 : null;
-    say(`   by uplift: ${targeting.uplift.chosen} customers, cost ${formatMoney(targeting.uplift.cost, targeting.currency)}, true net value ${formatMoney(targeting.uplift.trueNetValue, targeting.currency)}${gain === null ? '' : ` (${gain >= 0 ? '+' : ''}${gain.toFixed(0)}% vs risk)`}`);
+    const diff = targeting.uplift.trueNetValue - targeting.risk.trueNetValue;
+    say(`   by uplift: ${targeting.uplift.chosen} customers, cost ${formatMoney(targeting.uplift.cost, targeting.currency)}, true net value ${formatMoney(targeting.uplift.trueNetValue, targeting.currency)} (${formatMoney(Math.abs(diff), targeting.currency)} ${diff >= 0 ? 'more' : 'less'} than by risk)`);
   } else say('   by uplift: not enough settled outcomes to learn an effect model yet');
   return { treated, held, applied, effect, interval, trueEffect, covered, targeting };
 }
