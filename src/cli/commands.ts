@@ -15,6 +15,7 @@ import { registerPolicies } from './policies.js';
 import { registerAct } from './act.js';
 import { registerOutcomes } from './outcomes.js';
 import { registerReport } from './report.js';
+import { registerAlerts } from './alerts.js';
 
 /** Each command lives in its own file under src/cli/ and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -34,4 +35,5 @@ export function registerCommands(program: Command): void {
   registerAct(program);
   registerOutcomes(program);
   registerReport(program);
+  registerAlerts(program);
 }

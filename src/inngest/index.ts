@@ -1,5 +1,6 @@
 import type { InngestDeps } from './deps.js';
 import { createApplyIntervention } from './functions/apply-intervention.js';
+import { createCheckAlerts } from './functions/check-alerts.js';
 import { createDecideRetentionDaily } from './functions/decide-retention-daily.js';
 import { createProjectStripeEvent } from './functions/project-stripe-event.js';
 import { createReconcileStripeEvents } from './functions/reconcile-stripe-events.js';
@@ -26,5 +27,6 @@ export function createInngestFunctions(deps: InngestDeps) {
     createApplyIntervention(deps),
     createTrackOutcomes(deps),
     createRetrainModel(deps),
+    createCheckAlerts(deps),
   ];
 }

@@ -113,6 +113,7 @@ describe('function configuration (so flow control cannot silently disappear)', (
       'apply-intervention',
       'track-outcomes',
       'retrain-model',
+      'check-alerts',
     ]);
     const events = (id: string) => (byId.get(id)!.triggers as Array<{ event?: string; cron?: string }>).map((t) => t.event ?? `cron:${t.cron}`);
     expect(events('rescore-on-risk-event')).toEqual([
