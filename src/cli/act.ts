@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { sql } from 'drizzle-orm';
 import { isoDay, systemNow } from '../lib/clock.js';
 import { createProgress } from '../lib/progress.js';
 import { applyIntervention, PermanentApplyError } from '../services/retention/apply-intervention.js';
@@ -33,11 +34,21 @@ export function registerAct(program: Command): void {
         if (recorded.skipped.budget || recorded.skipped.cooldown) {
           process.stdout.write(`refused at write time: ${recorded.skipped.budget} over budget, ${recorded.skipped.cooldown} inside a cooldown (another decision got there first)\n`);
         }
-        const toApply = recorded.recorded.filter((r) => r.status === 'decided');
-        if (dryRun || toApply.length === 0) {
-          process.stdout.write(`${toApply.length ? '' : 'nothing to apply'}${dryRun ? 'dry run: nothing was sent to Stripe' : ''}\n`);
+        if (dryRun) {
+          process.stdout.write('dry run: nothing was sent to Stripe\n');
           return;
         }
+        // This run's treatments, and any earlier one a failure left decided or half-applied (retried
+        // with the same idempotency keys and the stored plan, so never applied twice).
+        const toApply = await database.query<{ id: string; account: string; customer_id: string }>(
+          sql`select id, account, customer_id from interventions where status in ('decided', 'applying') and decided_at <= ${asOf} order by decided_at, id`,
+        );
+        const earlier = toApply.length - recorded.recorded.filter((r) => r.status === 'decided').length;
+        if (toApply.length === 0) {
+          process.stdout.write('nothing to apply\n');
+          return;
+        }
+        if (earlier > 0) process.stdout.write(`${earlier} earlier decision(s) not yet applied are retried\n`);
         const stripe = createStripeClient({ secretKey: env.STRIPE_SECRET_KEY!, apiBase: env.STRIPE_API_BASE });
         const throttle = createAccountThrottle({ perSecond: Math.max(1, rate) });
         const knownCoupons = new Set<string>();
@@ -50,7 +61,7 @@ export function registerAct(program: Command): void {
             await applyIntervention({ database, stripe, now: Math.max(asOf, systemNow()), interventionId: r.id, throttle, knownCoupons });
             applied++;
           } catch (err) {
-            failures.push(`${r.id} (${r.customerId}): ${(err as Error).message}${err instanceof PermanentApplyError ? '' : ' (will be retried by the next run)'}`);
+            failures.push(`${r.id} (${r.customer_id}): ${(err as Error).message}${err instanceof PermanentApplyError ? '' : ' (will be retried by the next run)'}`);
           }
           bar.tick();
         }

@@ -130,11 +130,17 @@ describe('retention from the CLI', () => {
     };
     for (const r of treated.slice(0, 10)) expect(await retentionDiscounts(r.subscription_id)).toBe(1);
 
-    // a second run at the same time changes nothing and calls nothing
+    // a second run at the same time decides nothing new; the one offer a "crash" left half-applied
+    // (already on Stripe, not yet recorded) is finished without a second change on Stripe
+    const stuck = treated[0]!.subscription_id;
+    await database.query(sql`update interventions set status = 'applying' where subscription_id = ${stuck} and arm = 'treatment'`);
     const eventsBefore = (await stripe.events.list({ limit: 100 })).data.length;
     io = capture();
     expect(await runCli(['node', 'churn', 'act', '--as-of', asOf()])).toBe(0);
     expect(io.out()).toMatch(/decided 0 customer\(s\)/);
+    expect(io.out()).toMatch(/1 earlier decision\(s\) not yet applied are retried/);
+    const [again] = await database.query<{ status: string }>(sql`select status from interventions where subscription_id = ${stuck} and arm = 'treatment'`);
+    expect(again!.status).toBe('applied');
     expect(io.out()).toMatch(/cooldown/);
     expect((await stripe.events.list({ limit: 100 })).data.length).toBe(eventsBefore);
     const [{ n: after }] = await database.query<{ n: number }>(sql`select count(*)::int as n from interventions where arm = 'treatment'`);
