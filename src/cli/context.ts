@@ -22,11 +22,11 @@ export function intOption(name: string, value: string | undefined, fallback: num
 }
 
 /** Parses an optional `--as-of` ISO date or date-time to unix seconds; a usage error otherwise. */
-export function asOfOption(value: string | undefined): number | undefined {
+export function asOfOption(value: string | undefined, flag = 'as-of'): number | undefined {
   if (value === undefined) return undefined;
   try {
     return parseIsoToUnix(value);
   } catch {
-    throw new UsageError(`--as-of must be an ISO date or date-time, got "${value}"`);
+    throw new UsageError(`--${flag} must be an ISO date or date-time, got "${value}"`);
   }
 }

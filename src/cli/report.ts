@@ -19,7 +19,7 @@ export function registerReport(program: Command): void {
       if (!/^[a-z]{3}$/i.test(opts.currency)) throw new UsageError('--currency must be a three-letter ISO code such as usd');
       await withDatabase(async (database) => {
         const policyId = opts.policy ? (await findPolicy(database, opts.policy)).id : undefined;
-        const r = await upliftReportFromStore(database, { policyId, from: asOfOption(opts.from), to: asOfOption(opts.to), currency: opts.currency.toLowerCase() });
+        const r = await upliftReportFromStore(database, { policyId, from: asOfOption(opts.from, 'from'), to: asOfOption(opts.to, 'to'), currency: opts.currency.toLowerCase() });
         process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : `${renderUpliftReportText(r)}\n`);
       });
     });
