@@ -19,7 +19,7 @@ export function registerAlerts(program: Command): void {
     .option('--now <iso>', 'check as of this time (default: now)')
     .option('--json', 'print the alerts as JSON')
     .action(async (opts: { check?: boolean; all?: boolean; now?: string; json?: boolean }) => {
-      const now = asOfOption(opts.now) ?? systemNow();
+      const now = asOfOption(opts.now, 'now') ?? systemNow();
       await withDatabase(async (database, env) => {
         if (opts.check) {
           const { findings, changes } = await runAlertChecks(database, { now });
