@@ -9,6 +9,8 @@ import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { inngestRoutes } from './routes/inngest.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { apiRoutes } from './routes/openapi.js';
+import { docsRoutes } from './routes/docs.js';
 
 /** Everything a handler may use, handed in once so tests build the app with their own parts. */
 export interface AppDeps {
@@ -24,6 +26,8 @@ export interface AppDeps {
   models?: ModelRegistry;
   /** extra status shown by /healthz (TF.js backend, …) */
   healthInfo?: () => Record<string, unknown>;
+  /** per-API-key token bucket (default: bursts of 120, 20 a second) */
+  rateLimit?: { capacity: number; refillPerSecond: number };
 }
 
 export type AppEnv = { Variables: { requestId: string; deps: AppDeps } };
@@ -31,6 +35,7 @@ export type AppEnv = { Variables: { requestId: string; deps: AppDeps } };
 /** Builds the Hono app once; tests call `app.request()` on it. */
 export function createApp(deps: AppDeps, mount?: (app: Hono<AppEnv>) => void): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // X-Request-Id on every response (an incoming one is kept), echoed in every error body
   app.use('*', requestId());
   app.use('*', async (c, next) => {
     c.set('deps', deps);
@@ -42,6 +47,8 @@ export function createApp(deps: AppDeps, mount?: (app: Hono<AppEnv>) => void): H
   app.route('/', metricsRoutes());
   app.route('/webhooks', webhookRoutes());
   app.route('/api/inngest', inngestRoutes());
+  app.route('/', apiRoutes({ rateLimit: deps.rateLimit }));
+  app.route('/', docsRoutes());
   mount?.(app);
   return app;
 }

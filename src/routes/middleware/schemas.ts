@@ -1,0 +1,23 @@
+import { z } from '@hono/zod-openapi';
+
+export const ErrorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() }) })
+  .openapi('Error');
+
+const err = (description: string) => ({ content: { 'application/json': { schema: ErrorSchema } }, description });
+
+/** Errors every authenticated route may answer with. */
+export const commonErrors = {
+  401: err('missing, unknown or revoked API key'),
+  403: err('the key\'s role is too low'),
+  422: err('validation failed; details lists the failing field paths'),
+  429: err('rate limit reached; see Retry-After'),
+};
+
+export function json<T extends z.ZodType>(schema: T, description: string) {
+  return { content: { 'application/json': { schema } }, description };
+}
+
+export const notFound = { 404: err('not found') };
+export const conflict = { 409: err('conflicts with the current state') };
+export const Loose = z.record(z.string(), z.unknown());
