@@ -16,6 +16,7 @@ import { registerAct } from './act.js';
 import { registerOutcomes } from './outcomes.js';
 import { registerReport } from './report.js';
 import { registerAlerts } from './alerts.js';
+import { registerKeys } from './keys.js';
 
 /** Each command lives in its own file under src/cli/ and registers itself here. */
 export function registerCommands(program: Command): void {
@@ -36,4 +37,5 @@ export function registerCommands(program: Command): void {
   registerOutcomes(program);
   registerReport(program);
   registerAlerts(program);
+  registerKeys(program);
 }
