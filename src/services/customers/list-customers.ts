@@ -76,23 +76,22 @@ function decodeCursor(text: string): Cursor {
   }
 }
 
-/** The snapshot lists and reports read: the champion's newest as-of, else the newest scores. */
+/**
+ * The snapshot lists and reports read: the champion's newest as-of (one index probe on
+ * scores_model_as_of_idx), else — no champion, or it has not scored yet — the newest scores.
+ */
 export async function latestSnapshot(database: Database): Promise<Snapshot | null> {
-  const rows = await database.query<{ model_name: string; model_version: string; as_of: string | number }>(sql`
-    select s.model_name, s.model_version, s.as_of from scores s
-    where (s.model_name, s.model_version) in (select name, version from model_versions where status = 'champion')
-       or not exists (select 1 from model_versions where status = 'champion')
-    order by s.as_of desc, s.created_at desc limit 1`);
-  const r = rows[0];
-  if (!r) {
-    // a champion that has not scored yet: fall back to whatever scored last
-    const any = await database.query<{ model_name: string; model_version: string; as_of: string | number }>(
-      sql`select model_name, model_version, as_of from scores order by as_of desc, created_at desc limit 1`,
+  const [champion] = await database.query<{ name: string; version: string }>(sql`select name, version from model_versions where status = 'champion' order by name limit 1`);
+  if (champion) {
+    const [r] = await database.query<{ as_of: string | number }>(
+      sql`select as_of from scores where model_name = ${champion.name} and model_version = ${champion.version} order by as_of desc limit 1`,
     );
-    if (!any[0]) return null;
-    return { modelName: any[0].model_name, modelVersion: any[0].model_version, asOf: Number(any[0].as_of) };
+    if (r) return { modelName: champion.name, modelVersion: champion.version, asOf: Number(r.as_of) };
   }
-  return { modelName: r.model_name, modelVersion: r.model_version, asOf: Number(r.as_of) };
+  const [any] = await database.query<{ model_name: string; model_version: string; as_of: string | number }>(
+    sql`select model_name, model_version, as_of from scores order by as_of desc, created_at desc limit 1`,
+  );
+  return any ? { modelName: any.model_name, modelVersion: any.model_version, asOf: Number(any.as_of) } : null;
 }
 
 const LIVE = sql.raw(LIVE_STATUSES.map((s) => `'${s}'`).join(', '));
