@@ -24,7 +24,7 @@ export function hostOption(value: string | undefined, fallback: string): string 
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the HTTP service (Stripe webhooks, health, metrics, Inngest endpoint) and its background workers (projector, outbox relay)')
+    .description('run the HTTP service (Stripe webhooks, the /v1 JSON API with /openapi.json and /docs, health, metrics, Inngest endpoint) and its background workers (projector, outbox relay)')
     .option('--port <port>', 'port (default: PORT or 3000; 0 picks a free one)')
     .option('--host <host>', 'address to listen on (default: HOST or 0.0.0.0, every interface)')
     .action(async (opts: { port?: string; host?: string }) => {
