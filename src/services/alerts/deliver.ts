@@ -1,4 +1,3 @@
-import { promises as dns } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
@@ -8,7 +7,7 @@ import type { UnixSeconds } from '../../lib/clock.js';
 import { errorMessage } from '../../lib/errors.js';
 import { logger } from '../../lib/logger.js';
 import { alertDeliveries } from '../../lib/metrics.js';
-import { isPrivateAddress } from '../retention/apply-intervention.js';
+import { resolveOutboundTarget } from '../../lib/outbound.js';
 
 export interface AlertDelivery {
   /** ALERT_WEBHOOK_URL */
@@ -40,14 +39,8 @@ class PermanentRejection extends Error {}
  * post elsewhere (TLS still verifies the certificate against the host name).
  */
 async function postOnce(url: URL, body: string, delivery: AlertDelivery): Promise<number> {
-  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const addresses = isIP(hostname) ? [{ address: hostname, family: isIP(hostname) }] : await dns.lookup(hostname, { all: true });
-  if (addresses.length === 0) throw new Error(`${hostname} has no address`);
-  if (!delivery.allowPrivate) {
-    const blocked = addresses.find((a) => isPrivateAddress(a.address));
-    if (blocked) throw new AlertDeliveryRefused(`${url.host} resolves to ${blocked.address}, a private or loopback address (set ALERT_WEBHOOK_ALLOW_PRIVATE=1 to allow it)`);
-  }
-  const target = addresses[0]!;
+  const target = await resolveOutboundTarget(url, delivery.allowPrivate === true, (m) => new AlertDeliveryRefused(`${m} (set ALERT_WEBHOOK_ALLOW_PRIVATE=1 to allow it)`));
+  const hostname = target.hostname;
   const client = url.protocol === 'https:' ? https : http;
   const timeoutMs = delivery.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {

@@ -1,13 +1,13 @@
-import { promises as dns } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { eq, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { Database } from '../../db/client.js';
 import { interventions } from '../../db/schema/index.js';
 import type { UnixSeconds } from '../../lib/clock.js';
 import { errorMessage } from '../../lib/errors.js';
+import { isPrivateAddress, resolveOutboundTarget } from '../../lib/outbound.js';
 import { inSpan } from '../../lib/tracing.js';
 import {
   addCouponToSubscription,
@@ -476,44 +476,7 @@ export async function applyIntervention(deps: ApplyDeps & { interventionId: stri
 // ---------------------------------------------------------------------------------------------
 // notify: the decision posted to the policy's webhook URL for a person to act on
 
-const PRIVATE_V4 = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  PRIVATE_V4.addSubnet(net, prefix, 'ipv4');
-}
-const PRIVATE_V6 = new BlockList();
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  PRIVATE_V6.addSubnet(net, prefix, 'ipv6');
-}
-
-/** Loopback, private, link-local (cloud metadata), CGNAT, multicast and reserved addresses. */
-export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return PRIVATE_V4.check(address, 'ipv4');
-  if (family === 6) {
-    const mapped = address.toLowerCase().match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
-    if (mapped) return PRIVATE_V4.check(mapped[1]!, 'ipv4');
-    return PRIVATE_V6.check(address, 'ipv6');
-  }
-  return true;
-}
+export { isPrivateAddress };
 
 class NotifyRefused extends Error {}
 class NotifyRejected extends Error {}
@@ -529,14 +492,8 @@ interface NotifyResponse {
  * redirect the request (TLS still verifies the certificate against the host name).
  */
 async function postJson(url: URL, body: string, headers: Record<string, string>, options: NotifyOptions): Promise<NotifyResponse> {
-  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const addresses = isIP(hostname) ? [{ address: hostname, family: isIP(hostname) }] : await dns.lookup(hostname, { all: true });
-  if (addresses.length === 0) throw new Error(`${hostname} has no address`);
-  if (!options.allowPrivateAddresses) {
-    const blocked = addresses.find((a) => isPrivateAddress(a.address));
-    if (blocked) throw new NotifyRefused(`${url.host} resolves to ${blocked.address}, a private or loopback address`);
-  }
-  const target = addresses[0]!;
+  const target = await resolveOutboundTarget(url, options.allowPrivateAddresses === true, (m) => new NotifyRefused(m));
+  const hostname = target.hostname;
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const request = client.request(
