@@ -1,0 +1,116 @@
+import { InngestTestEngine } from '@inngest/test';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Database } from '../../src/db/client.js';
+import { createCheckAlerts } from '../../src/inngest/functions/check-alerts.js';
+import { addRejectionCounts } from '../../src/services/events/count-rejections.js';
+import { listAlerts, runAlertChecks } from '../../src/services/alerts/run-checks.js';
+import { stripeEvent, subscriptionObject } from '../fixtures/stripe-events.js';
+import { createTestDatabase } from '../helpers/db.js';
+import { signedWebhook, testApp } from '../helpers/app.js';
+
+const HOUR = 3_600;
+const DAY = 86_400;
+const NOW = 1_760_000_000; // the test app's clock; signatures are made at this time
+
+const counts = (database: Database) =>
+  database.query<{ minute: number; reason: string; count: number }>(sql`select minute::float8 as minute, reason, count from webhook_rejections order by reason, minute`);
+
+describe('webhook rejections persisted per minute, and their spike alert (PostgreSQL)', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+  });
+  afterAll(async () => database?.close());
+  beforeEach(async () => {
+    await database.query(sql`delete from webhook_rejections`);
+    await database.query(sql`delete from alerts`);
+  });
+
+  const valid = (id: string) => JSON.stringify(stripeEvent('customer.subscription.updated', subscriptionObject({ id: `sub_${id}`, customer: 'cus_1' }), { id, created: NOW }));
+
+  it('counts each refusal by reason (bad signature, not JSON, not an event, oversize) and never a stored delivery', async () => {
+    const { app } = testApp(database);
+    const results = await Promise.all([
+      app.request('/webhooks/stripe', signedWebhook(valid('evt_bad_sig_1'), { secret: 'whsec_someone_else' })),
+      app.request('/webhooks/stripe', signedWebhook(valid('evt_bad_sig_2'), { secret: 'whsec_someone_else' })),
+      app.request('/webhooks/stripe', { method: 'POST', body: valid('evt_no_header'), headers: { 'content-type': 'application/json' } }),
+      app.request('/webhooks/stripe', signedWebhook('{not json')),
+      app.request('/webhooks/stripe', signedWebhook(JSON.stringify({ id: 'nope', type: 'x' }))),
+      app.request('/webhooks/stripe', signedWebhook('x'.repeat(70_000))),
+      app.request('/webhooks/stripe', signedWebhook(valid('evt_good_1'))),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([400, 400, 400, 400, 422, 413, 200]);
+    const minute = Math.floor(NOW / 60) * 60;
+    await vi.waitFor(async () => {
+      expect(await counts(database)).toEqual([
+        { minute, reason: 'INVALID_SIGNATURE', count: 3 },
+        { minute, reason: 'MALFORMED_JSON', count: 1 },
+        { minute, reason: 'PAYLOAD_TOO_LARGE', count: 1 },
+        { minute, reason: 'VALIDATION_FAILED', count: 1 },
+      ]);
+    });
+  });
+
+  it('two processes (two apps) add to the same rows, so the check sees every refusal', async () => {
+    const first = testApp(database).app;
+    const second = testApp(database).app;
+    for (let i = 0; i < 5; i++) {
+      expect((await first.request('/webhooks/stripe', signedWebhook('{', { secret: 'whsec_wrong' }))).status).toBe(400);
+      expect((await second.request('/webhooks/stripe', signedWebhook('{', { secret: 'whsec_wrong' }))).status).toBe(400);
+    }
+    await vi.waitFor(async () => expect((await counts(database)).map((r) => r.count)).toEqual([10]));
+  });
+
+  it('opens a webhook_rejection_spike per reason against the trailing 14 days, and closes it when the hour is over', async () => {
+    // a steady trickle of bad signatures (one every other hour for 14 days) and of oversize bodies
+    const trickle = [];
+    for (let h = 1; h <= 14 * 24; h += 2) trickle.push({ minute: Math.floor((NOW - h * HOUR) / 60) * 60, reason: 'INVALID_SIGNATURE', count: 1 });
+    for (let h = 1; h <= 14 * 24; h += 1) trickle.push({ minute: Math.floor((NOW - h * HOUR) / 60) * 60, reason: 'PAYLOAD_TOO_LARGE', count: 1 });
+    await addRejectionCounts(database, trickle);
+    // now: 25 bad signatures in this hour, through the real route; oversize at its usual rate
+    const { app } = testApp(database);
+    for (let i = 0; i < 25; i++) expect((await app.request('/webhooks/stripe', signedWebhook(valid(`evt_s${i}`), { secret: 'whsec_leaked' }))).status).toBe(400);
+    expect((await app.request('/webhooks/stripe', signedWebhook('y'.repeat(70_000)))).status).toBe(413);
+    await vi.waitFor(async () => expect((await counts(database)).filter((r) => r.minute === Math.floor(NOW / 60) * 60).map((r) => r.count)).toEqual([25, 1]));
+
+    const checked = await runAlertChecks(database, { now: NOW + 60 });
+    const rejections = checked.findings.filter((f) => f.kind === 'webhook_rejection_spike');
+    expect(rejections.map((f) => [f.key, f.firing])).toEqual(expect.arrayContaining([['INVALID_SIGNATURE', true], ['PAYLOAD_TOO_LARGE', false]]));
+    const open = await listAlerts(database);
+    expect(open.map((a) => [a.kind, a.key, a.severity])).toEqual([['webhook_rejection_spike', 'INVALID_SIGNATURE', 'critical']]);
+    expect(open[0]!.message).toContain('25 webhook deliveries refused with INVALID_SIGNATURE in the last hour');
+
+    // the Inngest cron function runs the same checks: still open, updated, nothing new
+    const fn = createCheckAlerts({ database, now: () => NOW + 900 }, null);
+    const { result } = await new InngestTestEngine({ function: fn }).execute({ events: [{ name: 'inngest/scheduled.timer', data: { cron: '*/15 * * * *' } }] });
+    expect((result as any).changes.filter((c: any) => c.kind === 'webhook_rejection_spike').map((c: any) => [c.key, c.change])).toEqual([['INVALID_SIGNATURE', 'updated']]);
+
+    // two hours later the burst is part of the baseline: closed
+    const later = await runAlertChecks(database, { now: NOW + 2 * HOUR });
+    expect(later.changes.filter((c) => c.kind === 'webhook_rejection_spike').map((c) => [c.key, c.change])).toEqual([['INVALID_SIGNATURE', 'closed']]);
+
+    // and counts older than the baseline are pruned by the check
+    await runAlertChecks(database, { now: NOW + 20 * DAY });
+    expect(await counts(database)).toEqual([]);
+  });
+
+  it('a failure to count never fails a delivery: the answers stay the same with the table gone', async () => {
+    const { app } = testApp(database);
+    await database.query(sql`alter table webhook_rejections rename to webhook_rejections_away`);
+    try {
+      const refused = await app.request('/webhooks/stripe', signedWebhook(valid('evt_x'), { secret: 'whsec_nobody' }));
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as any).error.code).toBe('INVALID_SIGNATURE');
+      const stored = await app.request('/webhooks/stripe', signedWebhook(valid('evt_still_stored')));
+      expect(stored.status).toBe(200);
+      // give the failed count its round trip, then check the process is still serving
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await app.request('/webhooks/stripe', signedWebhook(valid('evt_still_stored')))).status).toBe(200);
+    } finally {
+      await database.query(sql`alter table webhook_rejections_away rename to webhook_rejections`);
+    }
+    const [row] = await database.query<{ n: number }>(sql`select count(*)::int as n from stripe_events where id = 'evt_still_stored'`);
+    expect(row!.n).toBe(1);
+  });
+});
