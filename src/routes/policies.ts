@@ -4,15 +4,26 @@ import { dataWindow } from '../ml/dataset.js';
 import { decideRetention } from '../services/retention/decide-retention.js';
 import { estimateUpliftEffects } from '../services/retention/uplift-targeting.js';
 import { createPolicy, currentPolicy, listPolicies, policyVersions, updatePolicy, type StoredPolicy } from '../services/policies/store.js';
+import { policyDefinitionSchema } from '../services/policies/definition.js';
 import { apiRoute, type ApiEnv } from './middleware/auth.js';
 import { commonErrors, conflict, json, Loose, notFound } from './middleware/schemas.js';
 
 export const PolicySchema = z
-  .object({ id: z.string(), version: z.number().int(), name: z.string(), definition: Loose, createdBy: z.string(), createdAt: z.string() })
+  .object({ id: z.string(), version: z.number().int(), name: z.string(), definition: policyDefinitionSchema, createdBy: z.string(), createdAt: z.string() })
   .openapi('Policy');
+/** What one policy would do: who it treats and holds out, what it costs, why the rest were not taken. */
+export const PolicySimulationSchema = z
+  .object({
+    policyId: z.string(), policyVersion: z.number().int(), name: z.string(), mode: z.enum(['dry_run', 'live']), targeting: z.string(),
+    treated: z.number().int(), holdout: z.number().int(),
+    expectedCost: z.number().int().openapi({ description: 'minor units of `currency`' }), currency: z.string(), budgetLeftBefore: z.number().int(),
+    reasons: z.record(z.string(), z.number().int()).openapi({ description: 'customers stopped by each reason code (once per customer)' }),
+    upliftFallback: z.boolean(),
+  })
+  .openapi('PolicySimulation');
 const Id = z.object({ id: z.string().min(1).openapi({ param: { name: 'id', in: 'path' } }) });
 
-const view = (p: StoredPolicy) => ({ ...p, definition: p.definition as Record<string, unknown>, createdAt: p.createdAt.toISOString() });
+const view = (p: StoredPolicy) => ({ ...p, createdAt: p.createdAt.toISOString() });
 
 export function policiesRoutes(api: OpenAPIHono<ApiEnv>): void {
   api.openapi(
@@ -41,7 +52,7 @@ export function policiesRoutes(api: OpenAPIHono<ApiEnv>): void {
     apiRoute('viewer', {
       method: 'post', path: '/v1/policies/{id}/simulate', tags: ['policies'], summary: 'What the policy would decide now (records nothing, calls nothing)',
       request: { params: Id, body: { content: { 'application/json': { schema: z.object({ asOf: z.number().int().positive().optional() }) } }, required: false } },
-      responses: { 200: json(z.object({ asOf: z.number(), modelVersion: z.string(), candidates: z.number(), policies: z.unknown() }), 'decision summary'), ...notFound, ...conflict, ...commonErrors },
+      responses: { 200: json(z.object({ asOf: z.number().int(), modelVersion: z.string(), candidates: z.number().int(), policies: z.array(PolicySimulationSchema) }), 'decision summary'), ...notFound, ...conflict, ...commonErrors },
     }),
     async (c) => {
       const deps = c.get('deps');

@@ -19,5 +19,7 @@ export function json<T extends z.ZodType>(schema: T, description: string) {
 }
 
 export const notFound = { 404: err('not found') };
+/** Added by apiRoute to every operation that takes a body. */
+export const malformedBody = { 400: err('the body is not valid JSON (MALFORMED_JSON)') };
 export const conflict = { 409: err('conflicts with the current state') };
 export const Loose = z.record(z.string(), z.unknown());
