@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import type { Database } from '../../src/db/client.js';
 import { createCheckAlerts } from '../../src/inngest/functions/check-alerts.js';
 import { addRejectionCounts } from '../../src/services/events/count-rejections.js';
+import { projectPendingEvents } from '../../src/services/events/ingest.js';
 import { listAlerts, runAlertChecks } from '../../src/services/alerts/run-checks.js';
 import { stripeEvent, subscriptionObject } from '../fixtures/stripe-events.js';
 import { createTestDatabase } from '../helpers/db.js';
@@ -112,5 +113,23 @@ describe('webhook rejections persisted per minute, and their spike alert (Postgr
     }
     const [row] = await database.query<{ n: number }>(sql`select count(*)::int as n from stripe_events where id = 'evt_still_stored'`);
     expect(row!.n).toBe(1);
+  });
+
+  it('a processing lag spike: deliveries stored by the route but not projected open the alert, projecting them closes it', async () => {
+    await database.query(sql`delete from stripe_events`);
+    const { app } = testApp(database);
+    for (let i = 0; i < 3; i++) expect((await app.request('/webhooks/stripe', signedWebhook(valid(`evt_lag_${i}`)))).status).toBe(200);
+    // received_at is the database's clock: check as of 20 minutes after it, with no projector running
+    const [{ at }] = await database.query<{ at: number }>(sql`select extract(epoch from max(received_at))::float8 as at from stripe_events`);
+    const checkAt = Math.ceil(Number(at)) + 20 * 60;
+    const stuck = await runAlertChecks(database, { now: checkAt });
+    expect(stuck.changes.filter((c) => c.kind === 'processing_lag_spike').map((c) => c.change)).toEqual(['opened']);
+    const [alert] = await listAlerts(database);
+    expect(alert).toMatchObject({ kind: 'processing_lag_spike', key: 'all', severity: 'critical' });
+    expect(alert!.message).toMatch(/oldest unprojected event waiting 1[23]\d\d s/);
+    // the projector catches up (the real projection, as the background worker runs it)
+    await projectPendingEvents(database, { limit: 100 });
+    const cleared = await runAlertChecks(database, { now: checkAt + 60 });
+    expect(cleared.changes.filter((c) => c.kind === 'processing_lag_spike').map((c) => c.change)).toEqual(['closed']);
   });
 });
