@@ -178,6 +178,21 @@ describe('the OpenAPI document', () => {
   });
 });
 
+describe('policies', () => {
+  it('refuses an invalid policy with 422 naming each field as a path from the body, and an unknown one with 404', async () => {
+    const bad = await call('editor', 'POST', '/v1/policies', '/v1/policies', { name: 'x', targeting: { kind: 'threshold', minProbability: 2 }, action: { kind: 'coupon', duration: 'once' }, budget: { monthlyAmount: -1 } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.details.map((d: any) => d.path.join('.')).sort()).toEqual(['json.action.percentOff', 'json.budget.monthlyAmount', 'json.targeting.minProbability']);
+    const patch = await call('editor', 'PATCH', '/v1/policies/{id}', `/v1/policies/${policyId}`, { holdoutPercent: 95 });
+    expect(patch.status).toBe(422);
+    expect(patch.body.error.details.map((d: any) => d.path)).toEqual([['json', 'holdoutPercent']]);
+    expect((await call('editor', 'PATCH', '/v1/policies/{id}', '/v1/policies/pol_nope', { priority: 1 })).status).toBe(404);
+    expect((await call('viewer', 'GET', '/v1/policies/{id}', '/v1/policies/pol_nope')).status).toBe(404);
+    const cursor = await call('viewer', 'GET', '/v1/customers', '/v1/customers?cursor=garbage');
+    expect(cursor.body.error.details).toEqual([{ path: ['query', 'cursor'], message: 'invalid cursor' }]);
+  });
+});
+
 describe('training runs', () => {
   it('starts one in the background (202), refuses a second while it runs (409), and reports it until done', async () => {
     const started = await call('editor', 'POST', '/v1/training-runs', '/v1/training-runs', { seed: 3 });
