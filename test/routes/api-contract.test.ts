@@ -193,6 +193,57 @@ describe('policies', () => {
   });
 });
 
+describe('customers', () => {
+  it('filters the latest snapshot by account, probability, MRR and policy, each page riskiest first', async () => {
+    const list = async (query: string) => {
+      const res = await call('viewer', 'GET', '/v1/customers', `/v1/customers?limit=200&${query}`);
+      expect(res.status, res.text).toBe(200);
+      return res.body;
+    };
+    const all = await list('');
+    expect(all.snapshot).toEqual({ modelName: 'churn', modelVersion: (await registry.champion())!.metadata.version, asOf: end });
+    expect(all.items.length).toBe(200);
+    const [{ accounts }] = await database.query<{ accounts: string[] }>(sql`select array_agg(distinct account order by account) as accounts from scores where as_of = ${end}`);
+    expect(accounts.length).toBe(2); // two accounts in this world
+    const one = await list(`account=${accounts[1]}`);
+    expect(one.items.length).toBeGreaterThan(0);
+    expect(one.items.every((i: any) => i.account === accounts[1])).toBe(true);
+    const band = await list('minProbability=0.1&maxProbability=0.3');
+    expect(band.items.length).toBeGreaterThan(0);
+    expect(band.items.every((i: any) => i.probability >= 0.1 && i.probability <= 0.3)).toBe(true);
+    const rich = await list('minMrr=5000&maxMrr=20000');
+    expect(rich.items.length).toBeGreaterThan(0);
+    expect(rich.items.every((i: any) => i.mrr >= 5000 && i.mrr <= 20000)).toBe(true);
+    const targeted = await list(`policyId=${policyId}`);
+    const [{ n }] = await database.query<{ n: number }>(
+      sql`select count(distinct (i.account, i.customer_id))::int as n from interventions i join scores s on s.account = i.account and s.customer_id = i.customer_id and s.as_of = ${end} where i.policy_id = ${policyId}`,
+    );
+    expect(targeted.items.length).toBe(Math.min(n, 200));
+    for (const page of [all, one, band, rich, targeted]) {
+      const probs = page.items.map((i: any) => i.probability);
+      expect([...probs].sort((a, b) => b - a)).toEqual(probs);
+    }
+  });
+
+  it("a customer's detail: score with drivers in words, history, subscriptions, invoices, events and the interventions made", async () => {
+    const [c] = await database.query<{ account: string; customer_id: string }>(
+      sql`select i.account, i.customer_id from interventions i join scores s on s.account = i.account and s.customer_id = i.customer_id and s.as_of = ${end}
+          where i.status = 'applied' order by s.probability desc, i.id limit 1`,
+    );
+    const detail = await call('viewer', 'GET', '/v1/customers/{account}/{customerId}', `/v1/customers/${c!.account}/${c!.customer_id}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body.latestScore.asOf).toBe(end);
+    expect(detail.body.latestScore.drivers.length).toBeGreaterThan(0);
+    expect(detail.body.latestScore.drivers.every((d: unknown) => typeof d === 'string' && d.length > 5)).toBe(true);
+    expect(detail.body.scoreHistory.map((s: any) => s.asOf)).toEqual(expect.arrayContaining([end, end - 45 * DAY]));
+    expect(detail.body.subscriptions.length).toBeGreaterThan(0);
+    expect(detail.body.invoices.length).toBeGreaterThan(0);
+    expect(detail.body.events.length).toBeGreaterThan(0);
+    expect(detail.body.interventions).toEqual([expect.objectContaining({ policyId, status: 'applied', arm: 'treatment', action: 'notify' })]);
+    expect((await call('viewer', 'GET', '/v1/customers/{account}/{customerId}', `/v1/customers/${c!.account}/cus_nope`)).status).toBe(404);
+  });
+});
+
 describe('training runs', () => {
   it('starts one in the background (202), refuses a second while it runs (409), and reports it until done', async () => {
     const started = await call('editor', 'POST', '/v1/training-runs', '/v1/training-runs', { seed: 3 });
