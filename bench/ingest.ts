@@ -47,27 +47,29 @@ async function freshDatabase(name: string): Promise<string> {
   return u.toString();
 }
 
-function deliveries(count: number, tag: string): { body: string; signature: string }[] {
+function deliveries(count: number, tag: string, secret = SECRET): { body: string; signature: string }[] {
   const now = Math.floor(Date.now() / 1000);
   const out = [];
   for (let i = 0; i < count; i++) {
     const sub = subscriptionObject({ id: `sub_${tag}${i}`, customer: `cus_${tag}${i % 5000}`, quantity: 1 + (i % 7) });
     const event = stripeEvent('customer.subscription.updated', sub, { created: now, id: `evt_${tag}${i}`, previous: { quantity: i % 7 } });
     const body = JSON.stringify(event);
-    out.push({ body, signature: signStripePayload(body, SECRET, now) });
+    out.push({ body, signature: signStripePayload(body, secret, now) });
   }
   return out;
 }
 
 interface Result {
   requests: number;
+  /** every request sent, warm-up included */
+  sent: number;
   errors: number;
   throughput: number;
   p50ms: number;
   p99ms: number;
 }
 
-async function load(url: string, pool: { body: string; signature: string }[], seconds: number): Promise<Result> {
+async function load(url: string, pool: { body: string; signature: string }[], seconds: number, expectStatus = 200): Promise<Result> {
   const agent = new Agent({ connections: CLIENTS, pipelining: 1, keepAliveTimeout: 30_000 });
   const latencies: number[] = [];
   let next = 0;
@@ -86,7 +88,7 @@ async function load(url: string, pool: { body: string; signature: string }[], se
         dispatcher: agent,
       });
       await res.body.text();
-      if (res.statusCode !== 200) errors++;
+      if (res.statusCode !== expectStatus) errors++;
       if (t >= warmupEnd) latencies.push(performance.now() - t);
     }
   };
@@ -95,7 +97,7 @@ async function load(url: string, pool: { body: string; signature: string }[], se
   if (next >= pool.length) throw new Error('delivery pool exhausted: raise the pool size');
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { requests: latencies.length, errors, throughput: +(latencies.length / seconds).toFixed(1), p50ms: +q(0.5).toFixed(2), p99ms: +q(0.99).toFixed(2) };
+  return { requests: latencies.length, sent: next, errors, throughput: +(latencies.length / seconds).toFixed(1), p50ms: +q(0.5).toFixed(2), p99ms: +q(0.99).toFixed(2) };
 }
 
 async function startFloor(): Promise<{ url: string; close(): Promise<void> }> {
@@ -149,6 +151,18 @@ for (let r = 0; r < ROUNDS; r++) {
   rounds.push({ floor, churn, catchUpSeconds });
   process.stderr.write(`round ${r + 1}: floor ${floor.throughput} ev/s p99 ${floor.p99ms} ms | churn ${churn.throughput} ev/s p99 ${churn.p99ms} ms, projections caught up ${catchUpSeconds}s after the burst\n`);
 }
+// A flood of forged deliveries (400 INVALID_SIGNATURE): the product also counts each refusal in
+// webhook_rejections (an in-memory tally, one upsert in flight); the floor only answers 400.
+const rejectedFloor = await load(floorServer.url, deliveries(perRound, 'rf', 'whsec_forged_0123456789'), SECONDS, 400);
+const rejectedChurn = await load(churnServer.url, deliveries(perRound, 'rc', 'whsec_forged_0123456789'), SECONDS, 400);
+const countedSql = (await import('drizzle-orm')).sql`select coalesce(sum(count), 0)::int as n from webhook_rejections`;
+let counted = 0;
+for (let i = 0; i < 50 && counted < rejectedChurn.sent; i++) {
+  counted = Number((await database.query<{ n: number }>(countedSql))[0]!.n);
+  if (counted < rejectedChurn.sent) await new Promise((r) => setTimeout(r, 100));
+}
+process.stderr.write(`forged: floor ${rejectedFloor.throughput} req/s p99 ${rejectedFloor.p99ms} ms | churn ${rejectedChurn.throughput} req/s p99 ${rejectedChurn.p99ms} ms, ${counted} of ${rejectedChurn.sent} refusals counted\n`);
+
 const t = performance.now();
 await churnServer.projector.drain();
 const projectedWithin = +((performance.now() - t) / 1000).toFixed(2);
@@ -168,6 +182,13 @@ const report = {
   throughputRatio: +median(throughputRatios).toFixed(3),
   p99Ratio: +median(p99Ratios).toFixed(3),
   backlogProjectedSecondsAfterLoad: projectedWithin,
+  rejected: {
+    floor: rejectedFloor,
+    churn: rejectedChurn,
+    throughputRatio: +(rejectedChurn.throughput / rejectedFloor.throughput).toFixed(3),
+    p99Ratio: +(rejectedChurn.p99ms / rejectedFloor.p99ms).toFixed(3),
+    countedInDatabase: counted,
+  },
   targets: { throughputRatioAtLeast: 0.75, p99RatioAtMost: 1.5 },
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

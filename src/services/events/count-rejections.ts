@@ -14,15 +14,19 @@ export function isRejectionReason(code: string): code is RejectionReason {
 
 /**
  * Persists webhook rejections as per-minute counts (webhook_rejections), off the delivery's path:
- * `record` only adds to an in-memory tally and returns; one write at a time drains the tally with
- * a single upsert, so a flood of bad deliveries costs one statement per round trip, not one per
- * delivery. A failed write is logged and its counts dropped: counting must never fail, slow down
- * or hold back a delivery, and a database that is down already fails the deliveries themselves.
+ * `record` only adds to an in-memory tally and returns; the tally is written `flushAfterMs` after
+ * the first rejection in it, with one upsert, one write at a time, so a flood of bad deliveries
+ * costs about one statement a second per process, not one per delivery. A failed write is logged
+ * and its counts dropped: counting must never fail, slow down or hold back a delivery, and a
+ * database that is down already fails the deliveries themselves. A process that dies loses at
+ * most the last `flushAfterMs` of counts.
  */
 export class WebhookRejectionCounter {
   private pending = new Map<string, { minute: number; reason: RejectionReason; count: number }>();
   private draining: Promise<void> | null = null;
   private database: Database | null = null;
+
+  constructor(private readonly flushAfterMs = 1000) {}
 
   record(database: Database, reason: RejectionReason, at: UnixSeconds): void {
     this.database = database;
@@ -31,9 +35,7 @@ export class WebhookRejectionCounter {
     const entry = this.pending.get(key);
     if (entry) entry.count += 1;
     else this.pending.set(key, { minute, reason, count: 1 });
-    this.draining ??= this.drain().finally(() => {
-      this.draining = null;
-    });
+    this.draining ??= this.drain();
   }
 
   /** Resolves once everything recorded so far has been written (or dropped after a failed write). */
@@ -42,16 +44,21 @@ export class WebhookRejectionCounter {
   }
 
   private async drain(): Promise<void> {
-    // let the current tick's other rejections join this write
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.pending.size > 0 && this.database) {
-      const rows = [...this.pending.values()];
-      this.pending = new Map();
-      try {
-        await addRejectionCounts(this.database, rows);
-      } catch (err) {
-        logger.warn({ error: errorMessage(err), dropped: rows.reduce((a, r) => a + r.count, 0) }, 'webhook rejections could not be counted');
+    try {
+      while (this.pending.size > 0 && this.database) {
+        // let the rejections of the next moment join this write; the timer never keeps a process alive
+        await new Promise<void>((resolve) => setTimeout(resolve, this.flushAfterMs).unref());
+        const rows = [...this.pending.values()];
+        this.pending = new Map();
+        try {
+          await addRejectionCounts(this.database, rows);
+        } catch (err) {
+          logger.warn({ error: errorMessage(err), dropped: rows.reduce((a, r) => a + r.count, 0) }, 'webhook rejections could not be counted');
+        }
       }
+    } finally {
+      // in the same step as the last emptiness check, so a rejection recorded after it starts a new drain
+      this.draining = null;
     }
   }
 }
