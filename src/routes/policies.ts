@@ -58,7 +58,7 @@ export function policiesRoutes(api: OpenAPIHono<ApiEnv>): void {
     },
   );
   api.openapi(
-    apiRoute('editor', { method: 'post', path: '/v1/policies', tags: ['policies'], summary: 'Create a policy (version 1)', request: { body: { content: { 'application/json': { schema: Loose } }, required: true } }, responses: { 201: json(PolicySchema, 'created'), ...commonErrors } }),
+    apiRoute('editor', { method: 'post', path: '/v1/policies', tags: ['policies'], summary: 'Create a policy (version 1)', request: { body: { content: { 'application/json': { schema: policyDefinitionSchema } }, required: true } }, responses: { 201: json(PolicySchema, 'created'), ...commonErrors } }),
     async (c) => c.json(view(await withBodyPaths(() => createPolicy(c.get('deps').database, c.req.valid('json'), c.get('principal').id))), 201),
   );
   api.openapi(
