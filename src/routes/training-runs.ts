@@ -10,7 +10,9 @@ const PerPart = z.object({ train: z.number().int(), valid: z.number().int(), cal
 export const TrainingRunSchema = z
   .object({
     id: z.string(), modelName: z.string(), status: z.enum(['queued', 'running', 'succeeded', 'failed']), trigger: z.string().openapi({ description: 'who asked: cli, api, schedule, demo' }),
-    params: z.object({ asOf: z.number().nullable(), horizonDays: z.number().int(), seed: z.number().int() }).openapi({ description: 'what the trainer was called with (and more, by trigger)' }),
+    params: z
+      .object({ asOf: z.number().nullable(), horizonDays: z.number().int(), seed: z.number().int(), accounts: z.array(z.string()).nullable().optional(), maxSnapshots: z.number().int().nullable().optional() })
+      .openapi({ description: 'what the trainer was called with (null: its default)' }),
     modelVersion: z.string().nullable(),
     /** held-out metrics of the candidate, its baseline and the champion at the time, and the data used */
     metrics: z
