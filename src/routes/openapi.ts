@@ -6,6 +6,7 @@ import { errorResponse, handleError } from './errors.js';
 import { interventionsRoutes } from './interventions.js';
 import { keysRoutes } from './keys.js';
 import { apiAuth, DEFAULT_RATE_LIMIT, type ApiEnv } from './middleware/auth.js';
+import { meRoutes } from './me.js';
 import { modelsRoutes } from './models.js';
 import { overviewRoutes } from './overview.js';
 import { policiesRoutes } from './policies.js';
@@ -40,6 +41,7 @@ export function apiRoutes(options: { rateLimit?: { capacity: number; refillPerSe
   keysRoutes(api);
   overviewRoutes(api);
   alertsRoutes(api);
+  meRoutes(api);
   api.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO });
   return api;
 }
