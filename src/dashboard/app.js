@@ -102,7 +102,7 @@ function shell() {
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
   replace(
     root,
-    h('div', { class: 'layout' }, h('aside', { class: 'sidebar' }, h('a', { class: 'brand', href: '#/' }, h('img', { src: '/dashboard/favicon.svg', alt: '', width: 26, height: 26 }), h('span', null, 'churn')), nav, h('div', { class: 'sidebar-foot' }, h('div', { class: 'who' }, h('span', { class: 'muted small' }, 'Signed in'), role), signOut)), main),
+    h('div', { class: 'layout' }, h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar-inner' }, h('a', { class: 'brand', href: '#/' }, h('img', { src: '/dashboard/favicon.svg', alt: '', width: 26, height: 26 }), h('span', null, 'churn')), nav, h('div', { class: 'sidebar-foot' }, h('div', { class: 'who' }, h('span', { class: 'muted small' }, 'Signed in'), role), signOut))), main),
   );
   root.classList.remove('boot');
   root.removeAttribute('aria-busy');
@@ -115,6 +115,8 @@ function signOutNow(message) {
   current = null;
   me = null;
   session.clear();
+  // the next person to sign in starts on the overview
+  history.replaceState(null, '', '/');
   signInView(message);
 }
 

@@ -32,6 +32,7 @@ export interface DashboardWorld {
   /** the app's clock: a few hours after the last decision, inside its month */
   now: number;
   registry: ModelRegistry;
+  /** the threshold policy the editor changes */
   policyId: string;
   hostileCustomer: { account: string; customerId: string };
   versions: string[];
@@ -43,7 +44,7 @@ export async function seedDashboardWorld(database: Database, options: { modelDir
   const sandbox: StripeSandbox = createStripeSandbox({});
   const api = await sandbox.listen(0);
   try {
-    const world = new World({ customers: options.customers ?? 800, months: 14, seed: options.seed ?? 5 });
+    const world = new World({ customers: options.customers ?? 600, months: 14, seed: options.seed ?? 5 });
     sandbox.store.setNow(world.now());
     const actions = storeActionLookup(sandbox.store);
     const sink = storeEventSink(sandbox.store);
@@ -59,18 +60,36 @@ export async function seedDashboardWorld(database: Database, options: { modelDir
     const model = await registry.refresh();
     if (!model) throw new Error(`the first training did not promote a champion: ${first.decision.reason}`);
 
+    // Two policies: the riskiest fifth gets a live coupon whatever the first model's calibration
+    // (so there are offers, outcomes and budget use to show); a threshold policy in dry run is the
+    // one whose threshold the editor changes.
+    await createPolicy(
+      database,
+      {
+        name: 'Win back the riskiest fifth',
+        description: '20% off the next invoice for the riskiest fifth of customers, half held out',
+        mode: 'live',
+        priority: 200,
+        targeting: { kind: 'top_percent', percent: 20 },
+        action: { kind: 'coupon', percentOff: 20, duration: 'once' },
+        eligibility: { cooldownDays: 25, maxOffersPerYear: 4, skipIfDiscounted: false, includeCancelling: false },
+        budget: { monthlyAmount: 200_000, currency: 'usd' },
+        holdoutPercent: 50,
+        monthsKept: 6,
+      },
+      'demo',
+    );
     const policy = await createPolicy(
       database,
       {
-        name: 'Save at-risk monthly customers',
-        description: '10% off the next invoice for customers above the risk threshold',
-        mode: 'live',
-        targeting: { kind: 'threshold', minProbability: 0.025 },
-        action: { kind: 'coupon', percentOff: 10, duration: 'once' },
-        eligibility: { cooldownDays: 25, maxOffersPerYear: 4, skipIfDiscounted: false, includeCancelling: false },
-        budget: { monthlyAmount: 600_000, currency: 'usd' },
-        holdoutPercent: 50,
-        monthsKept: 6,
+        name: 'Pause instead of cancel',
+        description: 'A 30-day pause for customers above the risk threshold (dry run while it is tuned)',
+        mode: 'dry_run',
+        priority: 100,
+        targeting: { kind: 'threshold', minProbability: 0.02 },
+        action: { kind: 'pause', days: 30 },
+        budget: { monthlyAmount: 500_000, currency: 'usd' },
+        holdoutPercent: 30,
       },
       'demo',
     );

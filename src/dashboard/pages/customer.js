@@ -88,7 +88,16 @@ export async function render(main, ctx) {
   const invoicesCard = card(
     { title: 'Invoices', subtitle: 'Most recent first' },
     c.invoices.length
-      ? h('div', { class: 'table-wrap scroll' }, h('table', null, h('thead', null, h('tr', null, h('th', null, 'Date'), h('th', null, 'Status'), h('th', { class: 'num' }, 'Amount'))), h('tbody', null, c.invoices.map((i) => h('tr', null, h('td', { class: 'nowrap' }, date(i.created)), h('td', null, invoiceBadge(i.status)), h('td', { class: 'num' }, money(i.amountDue, i.currency ?? currency, { exact: true }))))))))
+      ? h(
+          'div',
+          { class: 'table-wrap scroll' },
+          h(
+            'table',
+            null,
+            h('thead', null, h('tr', null, h('th', null, 'Date'), h('th', null, 'Status'), h('th', { class: 'num' }, 'Amount'))),
+            h('tbody', null, c.invoices.map((i) => h('tr', null, h('td', { class: 'nowrap' }, date(i.created)), h('td', null, invoiceBadge(i.status)), h('td', { class: 'num' }, money(i.amountDue, i.currency ?? currency, { exact: true }))))),
+          ),
+        )
       : emptyState('No invoices'),
   );
 

@@ -89,7 +89,7 @@ export async function render(main, ctx) {
     const rows = res.items.map((c) =>
       h(
         'tr',
-        { class: 'clickable', tabindex: 0, 'data-testid': 'customer-row', onclick: () => open(c), onkeydown: (e) => e.key === 'Enter' && open(c) },
+        { class: 'clickable', tabindex: 0, 'data-testid': 'customer-row', 'data-customer': c.customerId, onclick: () => open(c), onkeydown: (e) => e.key === 'Enter' && open(c) },
         h('td', null, h('div', { class: 'cell-name' }, c.name || c.email || c.customerId), h('div', { class: 'sub mono' }, c.name || c.email ? c.customerId : c.account)),
         h('td', null, h('div', { class: 'risk-cell' }, h('span', { class: 'num' }, pct(c.probability)), riskBar(c), bandBadge(c.band))),
         h('td', { class: 'num' }, c.currency ? money(c.mrr, c.currency) : '–'),

@@ -6,6 +6,10 @@ import { badge, card, confirmDialog, emptyState, errorState, kpi, pageHeader, sk
 
 const ROLE_COLORS = { candidate: COLORS.primary, baseline: '#f59e0b', champion: '#0ea5e9' };
 const ROLE_NAMES = { candidate: 'This version', baseline: 'Logistic baseline', champion: 'Champion at training' };
+// A logistic baseline promoted in place of its network (`<version>-logistic`) has no report of its
+// own: it was evaluated in its network's report, as that report's baseline.
+const LOGISTIC_NAMES = { candidate: 'Network of the same run', baseline: 'This version (logistic)', champion: 'Champion at training' };
+const LOGISTIC_COLORS = { candidate: '#94a3b8', baseline: COLORS.primary, champion: '#0ea5e9' };
 
 const m = (metrics, key) => metrics?.model?.overall?.[key] ?? null;
 
@@ -28,8 +32,17 @@ export async function render(main, ctx) {
   const selected = list.items.find((v) => v.version === ctx.query.get('version')) ?? champion ?? list.items[0];
   let report = null;
   let reportError = null;
+  let style = { names: ROLE_NAMES, colors: ROLE_COLORS, primary: 'candidate' };
   try {
     report = await api(`/models/${encodeURIComponent(selected.version)}`, { signal: ctx.signal });
+    const network = /^(.+)-logistic$/.exec(selected.version)?.[1];
+    if (!report.evaluation && network && list.items.some((v) => v.version === network)) {
+      const sibling = await api(`/models/${encodeURIComponent(network)}`, { signal: ctx.signal });
+      if (sibling.evaluation?.baseline) {
+        report = { ...report, evaluation: sibling.evaluation };
+        style = { names: LOGISTIC_NAMES, colors: LOGISTIC_COLORS, primary: 'baseline' };
+      }
+    }
   } catch (err) {
     if (err.name === 'AbortError') return;
     reportError = err;
@@ -55,10 +68,10 @@ export async function render(main, ctx) {
   let plots;
   if (reportError) plots = card({}, errorState(reportError, () => render(main, ctx)));
   else if (!ev) plots = card({}, emptyState('No evaluation report for this version', 'Versions trained by `churn train` have one; a promoted logistic baseline is evaluated inside its network’s report.'));
-  else plots = h('div', { class: 'grid cols-3' }, rocCard(ev, ctx), prCard(ev, ctx), calibrationCard(ev, ctx));
+  else plots = h('div', { class: 'grid cols-3' }, rocCard(ev, ctx, style), prCard(ev, ctx, style), calibrationCard(ev, ctx, style));
 
   const evNote = ev
-    ? h('p', { class: 'note' }, `Evaluated on ${count(ev.heldOut.rows)} held-out customer-months (${count(ev.heldOut.positives)} churned)${ev.trainingWindow ? `, trained on ${ev.trainingWindow.from} … ${ev.trainingWindow.to}` : ''}, ${ev.horizonDays ?? 30}-day horizon. Promotion decision: ${ev.decision.reason}.`)
+    ? h('p', { class: 'note' }, `${style.primary === 'baseline' ? 'Evaluated in its network’s report: ' : 'Evaluated on '}${count(ev.heldOut.rows)} held-out customer-months (${count(ev.heldOut.positives)} churned)${ev.trainingWindow ? `, trained on ${ev.trainingWindow.from} … ${ev.trainingWindow.to}` : ''}, ${ev.horizonDays ?? 30}-day horizon. Promotion decision: ${ev.decision.reason}.`)
     : null;
 
   const rows = list.items.map((v) =>
@@ -108,7 +121,7 @@ function roles(ev) {
   return ['candidate', 'baseline', 'champion'].filter((r) => ev[r]?.curves);
 }
 
-function rocCard(ev, ctx) {
+function rocCard(ev, ctx, style) {
   return card(
     { title: 'ROC curve', subtitle: 'Churners caught (true positive rate) against false alarms' },
     ctx.charts.add(
@@ -116,7 +129,7 @@ function rocCard(ev, ctx) {
         type: 'scatter',
         data: {
           datasets: [
-            ...roles(ev).map((r) => ({ label: `${ROLE_NAMES[r]} (AUC ${ev[r].metrics.overall.rocAuc.toFixed(3)})`, data: ev[r].curves.roc.map((p) => ({ x: p.fpr, y: p.tpr })), showLine: true, borderColor: ROLE_COLORS[r], backgroundColor: ROLE_COLORS[r], pointRadius: 0, borderWidth: r === 'candidate' ? 2.5 : 1.5 })),
+            ...roles(ev).map((r) => ({ label: `${style.names[r]} (AUC ${ev[r].metrics.overall.rocAuc.toFixed(3)})`, data: ev[r].curves.roc.map((p) => ({ x: p.fpr, y: p.tpr })), showLine: true, borderColor: style.colors[r], backgroundColor: style.colors[r], pointRadius: 0, borderWidth: r === style.primary ? 2.5 : 1.5 })),
             { label: 'Chance', data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], showLine: true, borderColor: '#cbd5e1', borderDash: [4, 4], pointRadius: 0, borderWidth: 1 },
           ],
         },
@@ -127,7 +140,7 @@ function rocCard(ev, ctx) {
   );
 }
 
-function prCard(ev, ctx) {
+function prCard(ev, ctx, style) {
   const base = ev.heldOut.rows ? ev.heldOut.positives / ev.heldOut.rows : 0;
   const maxP = Math.min(1, Math.max(base * 3, ...roles(ev).flatMap((r) => ev[r].curves.pr.map((p) => p.precision))) * 1.1);
   return card(
@@ -137,7 +150,7 @@ function prCard(ev, ctx) {
         type: 'scatter',
         data: {
           datasets: [
-            ...roles(ev).map((r) => ({ label: `${ROLE_NAMES[r]} (AP ${ev[r].metrics.overall.prAuc.toFixed(3)})`, data: ev[r].curves.pr.map((p) => ({ x: p.recall, y: p.precision })), showLine: true, borderColor: ROLE_COLORS[r], backgroundColor: ROLE_COLORS[r], pointRadius: 0, borderWidth: r === 'candidate' ? 2.5 : 1.5 })),
+            ...roles(ev).map((r) => ({ label: `${style.names[r]} (AP ${ev[r].metrics.overall.prAuc.toFixed(3)})`, data: ev[r].curves.pr.map((p) => ({ x: p.recall, y: p.precision })), showLine: true, borderColor: style.colors[r], backgroundColor: style.colors[r], pointRadius: 0, borderWidth: r === style.primary ? 2.5 : 1.5 })),
             { label: `Base rate ${pct(base)}`, data: [{ x: 0, y: base }, { x: 1, y: base }], showLine: true, borderColor: '#cbd5e1', borderDash: [4, 4], pointRadius: 0, borderWidth: 1 },
           ],
         },
@@ -148,7 +161,7 @@ function prCard(ev, ctx) {
   );
 }
 
-function calibrationCard(ev, ctx) {
+function calibrationCard(ev, ctx, style) {
   const bins = (r) => ev[r].curves.calibration.filter((b) => b.count > 0 && b.meanPredicted !== null);
   const top = Math.min(1, Math.max(0.1, ...roles(ev).flatMap((r) => bins(r).flatMap((b) => [b.meanPredicted, b.fractionPositive]))) * 1.15);
   return card(
@@ -159,13 +172,13 @@ function calibrationCard(ev, ctx) {
         data: {
           datasets: [
             ...roles(ev).filter((r) => r !== 'champion').map((r) => ({
-              label: ROLE_NAMES[r],
+              label: style.names[r],
               data: bins(r).map((b) => ({ x: b.meanPredicted, y: b.fractionPositive, n: b.count })),
               showLine: true,
-              borderColor: ROLE_COLORS[r],
-              backgroundColor: ROLE_COLORS[r],
+              borderColor: style.colors[r],
+              backgroundColor: style.colors[r],
               pointRadius: bins(r).map((b) => Math.max(3, Math.min(10, Math.sqrt(b.count) / 2))),
-              borderWidth: r === 'candidate' ? 2 : 1.5,
+              borderWidth: r === style.primary ? 2 : 1.5,
             })),
             { label: 'Perfect calibration', data: [{ x: 0, y: 0 }, { x: top, y: top }], showLine: true, borderColor: '#cbd5e1', borderDash: [4, 4], pointRadius: 0, borderWidth: 1 },
           ],

@@ -51,6 +51,7 @@ export interface PolicyMonth {
   budgetUsed: number;
   budgetLimit: number;
   budgetCurrency: string;
+  /** decisions this month by arm (a dry-run policy's would-be offers count as treated); budget-skipped rows are in neither */
   decided: { treated: number; holdout: number };
   /** outcomes that settled this month, by arm */
   settled: { treatment: ArmOutcomes; holdout: ArmOutcomes };
@@ -116,7 +117,7 @@ export async function overviewReport(database: Database, input: { now: UnixSecon
        where decided_at >= ${start} and decided_at < ${end} group by 1, 2, 3, 4`),
     database.query<{ policy_id: string; arm: string; n: number }>(sql`
       select policy_id, arm, count(*)::int as n from interventions
-       where decided_at >= ${start} and decided_at < ${end} and status not in ('skipped', 'dry_run') group by 1, 2`),
+       where decided_at >= ${start} and decided_at < ${end} and status <> 'skipped' group by 1, 2`),
     database.query<{ policy_id: string; arm: string; outcome: string; n: number }>(sql`
       select policy_id, arm, outcome, count(*)::int as n from interventions
        where settled_at >= ${start} and settled_at < ${end} and outcome is not null and status not in ('skipped', 'dry_run') group by 1, 2, 3`),
