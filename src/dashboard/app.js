@@ -4,6 +4,7 @@
 import { api, ApiError, describeError, session } from './lib/api.js';
 import { ChartSet } from './lib/charts.js';
 import { h, icon, replace } from './lib/dom.js';
+import { withCode } from './lib/ui.js';
 import * as alerts from './pages/alerts.js';
 import * as customer from './pages/customer.js';
 import * as customers from './pages/customers.js';
@@ -68,7 +69,7 @@ function signInView(message) {
           session.set(key);
           start();
         } catch (err) {
-          error.textContent = err instanceof ApiError && err.status === 401 ? 'That key is not valid: it is unknown, mistyped or revoked. Create one with `churn keys create --role viewer`.' : describeError(err);
+          replace(error, ...withCode(err instanceof ApiError && err.status === 401 ? 'That key is not valid: it is unknown, mistyped or revoked. Create one with `churn keys create --role viewer`.' : describeError(err)));
           error.hidden = false;
           button.disabled = false;
           button.textContent = 'Sign in';

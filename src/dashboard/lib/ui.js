@@ -48,8 +48,13 @@ export function skeleton(rows = 3) {
   return h('div', { class: 'skeleton-wrap', role: 'status', 'aria-label': 'Loading' }, Array.from({ length: rows }, () => h('div', { class: 'skeleton' })));
 }
 
+/** Text with `backticked` parts shown as code (as text nodes, like everything else). */
+export function withCode(text) {
+  return typeof text === 'string' ? text.split('`').map((part, i) => (i % 2 ? h('code', null, part) : part)) : text;
+}
+
 export function emptyState(title, text, action) {
-  return h('div', { class: 'state state-empty' }, icon('empty', 28), h('h3', null, title), text ? h('p', null, text) : null, action ?? null);
+  return h('div', { class: 'state state-empty' }, icon('empty', 28), h('h3', null, title), text ? h('p', null, withCode(text)) : null, action ?? null);
 }
 
 export function errorState(err, retry) {
@@ -58,7 +63,7 @@ export function errorState(err, retry) {
     { class: 'state state-error', role: 'alert' },
     icon('error', 28),
     h('h3', null, 'Something went wrong'),
-    h('p', null, describeError(err)),
+    h('p', null, withCode(describeError(err))),
     err?.requestId ? h('p', { class: 'muted small' }, `Request id ${err.requestId}`) : null,
     retry ? h('button', { class: 'btn', type: 'button', onclick: retry }, 'Try again') : null,
   );

@@ -60,7 +60,7 @@ export async function render(main, ctx) {
     'div',
     { class: 'grid cols-4' },
     kpi({ label: 'ROC-AUC (held-out months)', value: m(metrics, 'rocAuc')?.toFixed(3) ?? '–', sub: vs(m(metrics, 'rocAuc'), base?.rocAuc, (x) => x.toFixed(3)), testid: 'model-auc' }),
-    kpi({ label: 'PR-AUC', value: m(metrics, 'prAuc')?.toFixed(3) ?? '–', sub: `${vs(0, base?.prAuc, (x) => x.toFixed(3)) ?? ''}${m(metrics, 'baseRate') !== null ? ` · base rate ${pct(m(metrics, 'baseRate'))}` : ''}` }),
+    kpi({ label: 'PR-AUC', value: m(metrics, 'prAuc')?.toFixed(3) ?? '–', sub: [vs(0, base?.prAuc, (x) => x.toFixed(3)), m(metrics, 'baseRate') !== null ? `base rate ${pct(m(metrics, 'baseRate'))}` : null].filter(Boolean).join(' · ') }),
     kpi({ label: 'Calibration error (ECE)', value: m(metrics, 'ece') !== null ? pct(m(metrics, 'ece'), 2) : '–', sub: 'mean gap between predicted and observed churn' }),
     kpi({ label: 'Brier score', value: m(metrics, 'brier')?.toFixed(4) ?? '–', sub: vs(0, base?.brier, (x) => x.toFixed(4)) }),
   );

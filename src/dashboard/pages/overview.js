@@ -34,8 +34,8 @@ export async function render(main, ctx) {
   const kpis = h(
     'div',
     { class: 'grid cols-5' },
-    kpi({ label: 'MRR expected to churn', value: money(o.risk.expectedMrrLoss, cur), sub: `of ${moneyShort(o.risk.mrr, cur)} MRR scored (Σ MRR × probability)`, tone: 'bad', testid: 'kpi-mrr-at-risk' }),
-    kpi({ label: 'High and critical risk', value: count(hotCustomers), sub: `${money(hotMrr, cur)} MRR · ${pct(o.risk.customers ? hotCustomers / o.risk.customers : 0)} of customers`, testid: 'kpi-hot' }),
+    kpi({ label: 'MRR expected to churn', value: o.snapshot ? money(o.risk.expectedMrrLoss, cur) : '–', sub: `of ${moneyShort(o.risk.mrr, cur)} MRR scored (Σ MRR × probability)`, tone: 'bad', testid: 'kpi-mrr-at-risk' }),
+    kpi({ label: 'High and critical risk', value: o.snapshot ? count(hotCustomers) : '–', sub: `${money(hotMrr, cur)} MRR · ${pct(o.risk.customers ? hotCustomers / o.risk.customers : 0)} of customers`, testid: 'kpi-hot' }),
     kpi({ label: `Offers in ${monthName(o.month).split(' ')[0]}`, value: count(treated), sub: `${count(held)} held out for measurement`, testid: 'kpi-offers' }),
     kpi({ label: 'Budget used this month', value: limit ? pct(used / limit, 0) : '–', sub: limit ? `${money(used, cur)} of ${money(limit, cur)}` : 'no policy has a budget yet', testid: 'kpi-budget' }),
     kpi({ label: 'Open alerts', value: count(o.openAlerts), sub: o.openAlerts ? h('a', { href: '#/alerts' }, 'See alerts →') : 'all checks quiet', tone: o.openAlerts ? 'bad' : 'good', testid: 'kpi-alerts' }),
@@ -113,9 +113,9 @@ function interventionsChart(o, ctx) {
           borderRadius: 4,
         })),
       },
-      options: { scales: { x: { stacked: true, grid: { display: false } }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { position: 'bottom' } } },
+      options: { indexAxis: 'y', scales: { y: { stacked: true, grid: { display: false } }, x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { position: 'bottom' } } },
     },
-    { height: 240, label: 'interventions this month by offer, arm and status' },
+    { height: Math.max(180, 44 * groups.length + 80), label: 'interventions this month by offer, arm and status' },
   );
 }
 

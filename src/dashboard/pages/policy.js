@@ -211,7 +211,7 @@ export async function render(main, ctx) {
     previewBody.classList.remove('preview-stale');
     const p = res.policies[0];
     if (!d) baseline = p ?? null;
-    replace(previewStatus, h('span', { class: 'dot' }), `${d ? 'Your unsaved changes' : 'The saved version'} · ${count(res.candidates)} customers scored as of ${date(res.asOf)} · model ${res.modelVersion}`);
+    replace(previewStatus, h('span', { class: 'dot' }), h('span', null, h('strong', null, d ? 'Your unsaved changes' : 'The saved version'), ` · ${count(res.candidates)} customers scored as of ${date(res.asOf)}`));
     if (!p) {
       figTreated.textContent = '0';
       figHoldout.textContent = '0';
