@@ -75,3 +75,9 @@ export class ChartSet {
 export function percentAxis(title, { max = 1, min = 0 } = {}) {
   return { min, max, title: { display: Boolean(title), text: title }, ticks: { callback: (v) => `${Math.round(v * 100)}%` }, grid: { color: COLORS.grid } };
 }
+
+/** A round upper bound for a 0–1 axis holding `v` (with some headroom). */
+export function niceMax(v) {
+  const step = v > 0.5 ? 0.1 : v > 0.1 ? 0.05 : 0.02;
+  return Math.min(1, Math.max(step, Math.ceil((v * 1.1) / step) * step));
+}

@@ -1,5 +1,5 @@
 import { api } from '../lib/api.js';
-import { COLORS, percentAxis } from '../lib/charts.js';
+import { COLORS, niceMax, percentAxis } from '../lib/charts.js';
 import { h, icon, replace } from '../lib/dom.js';
 import { date, dateTime, humanize, money, pct } from '../lib/format.js';
 import { badge, bandBadge, card, emptyState, errorState, pageHeader, skeleton, statusBadge } from '../lib/ui.js';
@@ -65,7 +65,7 @@ export async function render(main, ctx) {
             },
             options: {
               scales: {
-                y: percentAxis('', { max: Math.min(1, Math.max(0.1, ...history.map((x) => x.probability)) * 1.25) }),
+                y: percentAxis('', { max: niceMax(Math.max(0.05, ...history.map((x) => x.probability))) }),
                 x: { type: 'linear', grid: { display: false }, ticks: { maxTicksLimit: 6, callback: (v) => date(v) } },
               },
               plugins: { legend: { display: versions.length > 1, position: 'bottom' }, tooltip: { callbacks: { title: (items) => date(items[0].raw.x), label: (t) => `${pct(t.raw.y)} · ${t.raw.band} · ${t.dataset.label}` } } },

@@ -1,5 +1,5 @@
 import { api, describeError } from '../lib/api.js';
-import { COLORS, percentAxis } from '../lib/charts.js';
+import { COLORS, niceMax, percentAxis } from '../lib/charts.js';
 import { h, replace } from '../lib/dom.js';
 import { count, date, dateTime, pct } from '../lib/format.js';
 import { badge, card, confirmDialog, emptyState, errorState, kpi, pageHeader, skeleton, statusBadge, toast } from '../lib/ui.js';
@@ -142,7 +142,7 @@ function rocCard(ev, ctx, style) {
 
 function prCard(ev, ctx, style) {
   const base = ev.heldOut.rows ? ev.heldOut.positives / ev.heldOut.rows : 0;
-  const maxP = Math.min(1, Math.max(base * 3, ...roles(ev).flatMap((r) => ev[r].curves.pr.map((p) => p.precision))) * 1.1);
+  const maxP = niceMax(Math.max(base * 3, ...roles(ev).flatMap((r) => ev[r].curves.pr.map((p) => p.precision))));
   return card(
     { title: 'Precision–recall', subtitle: 'Of the customers flagged, how many really churned' },
     ctx.charts.add(
@@ -163,7 +163,7 @@ function prCard(ev, ctx, style) {
 
 function calibrationCard(ev, ctx, style) {
   const bins = (r) => ev[r].curves.calibration.filter((b) => b.count > 0 && b.meanPredicted !== null);
-  const top = Math.min(1, Math.max(0.1, ...roles(ev).flatMap((r) => bins(r).flatMap((b) => [b.meanPredicted, b.fractionPositive]))) * 1.15);
+  const top = niceMax(Math.max(0.05, ...roles(ev).flatMap((r) => bins(r).flatMap((b) => [b.meanPredicted, b.fractionPositive]))));
   return card(
     { title: 'Calibration', subtitle: 'Predicted churn against what happened, per score bin (dot size: customers)' },
     ctx.charts.add(

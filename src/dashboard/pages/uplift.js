@@ -1,8 +1,8 @@
 import { api } from '../lib/api.js';
-import { COLORS, percentAxis } from '../lib/charts.js';
+import { COLORS, niceMax, percentAxis } from '../lib/charts.js';
 import { h, replace } from '../lib/dom.js';
 import { count, date, money, pct, points } from '../lib/format.js';
-import { card, emptyState, errorState, kpi, pageHeader, skeleton } from '../lib/ui.js';
+import { badge, card, emptyState, errorState, kpi, pageHeader, skeleton } from '../lib/ui.js';
 
 /** Draws a vertical line at x = 0 (no effect) on a horizontal chart. */
 const zeroLine = {
@@ -101,7 +101,7 @@ export async function render(main, ctx) {
           ],
         },
         options: {
-          scales: { y: percentAxis('churned within the horizon', { max: Math.min(1, Math.max(0.1, ...groups.flatMap((g) => [g.treated.churnRate ?? 0, g.holdout.churnRate ?? 0])) * 1.3) }), x: { grid: { display: false } } },
+          scales: { y: percentAxis('churned within the horizon', { max: niceMax(Math.max(0.05, ...groups.flatMap((g) => [g.treated.churnRate ?? 0, g.holdout.churnRate ?? 0]))) }), x: { grid: { display: false } } },
           plugins: { legend: { position: 'bottom' }, tooltip: { callbacks: { label: (c) => { const g = groups[c.dataIndex]; const arm = c.datasetIndex === 0 ? g.treated : g.holdout; return `${c.dataset.label}: ${pct(c.raw)} (${count(arm.churned)} of ${count(arm.settled)})`; } } } },
         },
       },
@@ -109,22 +109,24 @@ export async function render(main, ctx) {
     ),
   );
 
-  const rows = [o, ...r.policies].map((g) =>
+  const verdictBadge = (v) => badge(v.status === 'reduces_churn' ? 'Reduces churn' : v.status === 'increases_churn' ? 'Increases churn' : 'Not enough data', v.status === 'reduces_churn' ? 'good' : v.status === 'increases_churn' ? 'bad' : 'warn');
+  const rows = [o, ...r.policies].flatMap((g) => [
     h(
       'tr',
-      null,
+      { class: 'main-row' },
       h('td', null, h('div', { class: 'cell-name' }, labelOf(g)), g.period ? h('div', { class: 'sub' }, `${date(g.period.firstDecidedAt)} – ${date(g.period.lastDecidedAt)}`) : null),
-      h('td', { class: 'num' }, `${count(g.treated.settled)} + ${count(g.treated.pending)} pending`),
-      h('td', { class: 'num' }, `${count(g.holdout.settled)} + ${count(g.holdout.pending)} pending`),
-      h('td', { class: 'num' }, g.effect ? `${points(g.effect.estimate)} [${points(g.effect.lower)}, ${points(g.effect.upper)}]` : '–'),
+      h('td', { class: 'num' }, count(g.treated.settled), h('div', { class: 'sub' }, `${count(g.treated.pending)} pending`)),
+      h('td', { class: 'num' }, count(g.holdout.settled), h('div', { class: 'sub' }, `${count(g.holdout.pending)} pending`)),
+      h('td', { class: 'num' }, g.effect ? points(g.effect.estimate) : '–', g.effect ? h('div', { class: 'sub' }, `${points(g.effect.lower)} to ${points(g.effect.upper)}`) : null),
       h('td', { class: 'num' }, g.savedMrr ? money(g.savedMrr.estimate, cur) : '–'),
       h('td', { class: 'num' }, money(g.offerCost, cur)),
-      h('td', { class: 'cell-driver' }, g.verdict.message),
+      h('td', null, verdictBadge(g.verdict)),
     ),
-  );
+    h('tr', { class: 'sub-row' }, h('td', { colspan: 7 }, g.verdict.message)),
+  ]);
   const tableCard = card(
     { title: 'Per policy' },
-    h('div', { class: 'table-wrap' }, h('table', null, h('thead', null, h('tr', null, h('th', null, 'Policy'), h('th', { class: 'num' }, 'Treated'), h('th', { class: 'num' }, 'Held out'), h('th', { class: 'num' }, 'Effect'), h('th', { class: 'num' }, 'MRR saved'), h('th', { class: 'num' }, 'Offer cost'), h('th', null, 'Verdict'))), h('tbody', null, rows))),
+    h('div', { class: 'table-wrap' }, h('table', null, h('thead', null, h('tr', null, h('th', null, 'Policy'), h('th', { class: 'num' }, 'Treated settled'), h('th', { class: 'num' }, 'Held out settled'), h('th', { class: 'num' }, 'Effect'), h('th', { class: 'num' }, 'MRR saved'), h('th', { class: 'num' }, 'Offer cost'), h('th', null, 'Verdict'))), h('tbody', null, rows))),
     h('p', { class: 'note' }, `Effect: ${r.method.effect}. Saved MRR: ${r.method.savedMrr}. A verdict needs ${r.minOutcomesPerArm} settled outcomes in each arm and an interval that excludes zero.`),
     o.warnings.length ? h('ul', { class: 'note' }, o.warnings.map((w) => h('li', null, w))) : null,
   );
