@@ -174,6 +174,10 @@ export async function render(main, ctx) {
   let reasonsChart = null;
   let seq = 0;
   let timer = null;
+  // one simulate at a time (each scores every customer again): changes made meanwhile wait, and
+  // only the newest of them is sent when it returns
+  let inflight = false;
+  let queued = null;
 
   function draft() {
     const change = {};
@@ -190,9 +194,27 @@ export async function render(main, ctx) {
       status.textContent = dirty ? `Unsaved changes: ${Object.keys(d).map(humanize).join(', ')}` : 'No unsaved changes';
     } else discard.disabled = !dirty;
     clearTimeout(timer);
-    timer = setTimeout(() => preview(dirty ? d : undefined), 350);
+    timer = setTimeout(() => request(dirty ? d : undefined), 350);
     previewBody.classList.add('preview-stale');
     replace(previewStatus, h('span', { class: 'dot dot-busy' }), 'Simulating…');
+  }
+
+  async function request(d) {
+    if (inflight) {
+      queued = { d };
+      return;
+    }
+    inflight = true;
+    try {
+      await preview(d);
+    } finally {
+      inflight = false;
+    }
+    if (queued && !ctx.signal.aborted) {
+      const next = queued;
+      queued = null;
+      await request(next.d);
+    }
   }
 
   async function preview(d) {
@@ -201,16 +223,18 @@ export async function render(main, ctx) {
     try {
       res = await api(`/policies/${encodeURIComponent(id)}/simulate`, { method: 'POST', body: d ? { draft: d } : {}, signal: ctx.signal });
     } catch (err) {
-      if (err.name === 'AbortError' || mine !== seq) return;
+      if (err.name === 'AbortError' || mine !== seq || queued) return;
       previewBody.classList.remove('preview-stale');
       const message = err instanceof ApiError && err.status === 422 ? `Not a valid policy: ${err.message.replace(/^invalid policy: /, '')}` : describeError(err);
       replace(previewStatus, h('span', { class: 'field-error', 'data-testid': 'preview-error' }, message));
       return;
     }
     if (mine !== seq) return;
-    previewBody.classList.remove('preview-stale');
     const p = res.policies[0];
     if (!d) baseline = p ?? null;
+    // a newer change is waiting to be simulated: this answer is already out of date
+    if (queued) return;
+    previewBody.classList.remove('preview-stale');
     replace(previewStatus, h('span', { class: 'dot' }), h('span', null, h('strong', null, d ? 'Your unsaved changes' : 'The saved version'), ` · ${count(res.candidates)} customers scored as of ${date(res.asOf)}`));
     if (!p) {
       figTreated.textContent = '0';
@@ -263,7 +287,7 @@ export async function render(main, ctx) {
     }
   }
 
-  await preview(undefined);
+  await request(undefined);
 }
 
 function field(label, control, hint, id) {
