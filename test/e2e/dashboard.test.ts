@@ -46,9 +46,10 @@ describe('dashboard in headless Chromium [postgres]', () => {
   let page: Page;
   const keys = { admin: '', viewer: '' };
   const problems: string[] = [];
-  // only while the wrong key is tried: its 401 (and the browser's log line about it) is expected, and counted
-  let wrongKeyStep = false;
-  let wrongKey401 = 0;
+  // only while a step provokes an error on purpose (a wrong key, an unknown customer): that one
+  // answer, and the browser's log line about it, are expected, and counted
+  let provoking: { status: number; url: string } | null = null;
+  let provoked = 0;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -73,7 +74,7 @@ describe('dashboard in headless Chromium [postgres]', () => {
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
       // the browser logs the wrong key's 401 as a failed resource
-      if (wrongKeyStep && /status of 401/.test(m.text())) return;
+      if (provoking && m.text().includes(`status of ${provoking.status}`)) return;
       problems.push(`console error: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -87,8 +88,8 @@ describe('dashboard in headless Chromium [postgres]', () => {
     page.on('requestfailed', (r) => problems.push(`failed request: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
     page.on('response', (r) => {
       if (r.status() < 400) return;
-      if (wrongKeyStep && r.status() === 401 && r.url() === `${base}/v1/me`) {
-        wrongKey401 += 1;
+      if (provoking && r.status() === provoking.status && r.url() === `${base}${provoking.url}`) {
+        provoked += 1;
         return;
       }
       problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
@@ -121,15 +122,15 @@ describe('dashboard in headless Chromium [postgres]', () => {
     expect(DASHBOARD_CSP).toContain("script-src 'self'");
     expect(DASHBOARD_CSP).not.toContain('unsafe');
     await shot('sign-in');
-    wrongKeyStep = true;
+    provoking = { status: 401, url: '/v1/me' };
     await signIn('churn_live_deadbeef_this-key-does-not-exist');
     const error = page.locator('#signin-error');
     await error.waitFor({ state: 'visible' });
     expect(await error.textContent()).toMatch(/not valid/);
     await shot('sign-in-wrong-key');
     await page.waitForTimeout(200);
-    wrongKeyStep = false;
-    expect(wrongKey401, 'the wrong key was answered 401 by /v1/me once').toBe(1);
+    provoking = null;
+    expect(provoked, 'the wrong key was answered 401 by /v1/me once').toBe(1);
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
   });
 
@@ -206,6 +207,17 @@ describe('dashboard in headless Chromium [postgres]', () => {
     await page.waitForSelector('canvas');
     await page.waitForTimeout(400);
     await shot('customer');
+
+    // an unknown customer is an error state with the server's message and request id, not a blank page
+    provoking = { status: 404, url: '/v1/customers/platform/cus_does_not_exist' };
+    provoked = 0;
+    await page.goto(`${base}/#/customers/platform/cus_does_not_exist`);
+    await page.waitForSelector('.state-error');
+    expect(await page.textContent('.state-error')).toMatch(/Not found.*no customer cus_does_not_exist.*Request id/);
+    await shot('customer-not-found');
+    await page.waitForTimeout(200);
+    provoking = null;
+    expect(provoked).toBe(1);
   });
 
   it('previews a policy as its threshold changes and saves the change as a new version', async () => {

@@ -57,12 +57,14 @@ export function emptyState(title, text, action) {
   return h('div', { class: 'state state-empty' }, icon('empty', 28), h('h3', null, title), text ? h('p', null, withCode(text)) : null, action ?? null);
 }
 
+const ERROR_TITLES = { 0: 'Cannot reach churn', 403: 'Not allowed with this key', 404: 'Not found', 409: 'Not possible right now', 429: 'Slow down' };
+
 export function errorState(err, retry) {
   return h(
     'div',
     { class: 'state state-error', role: 'alert' },
     icon('error', 28),
-    h('h3', null, 'Something went wrong'),
+    h('h3', null, ERROR_TITLES[err?.status] ?? 'Something went wrong'),
     h('p', null, withCode(describeError(err))),
     err?.requestId ? h('p', { class: 'muted small' }, `Request id ${err.requestId}`) : null,
     retry ? h('button', { class: 'btn', type: 'button', onclick: retry }, 'Try again') : null,
