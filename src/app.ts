@@ -11,6 +11,7 @@ import { inngestRoutes } from './routes/inngest.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { apiRoutes } from './routes/openapi.js';
 import { docsRoutes } from './routes/docs.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 
 /** Everything a handler may use, handed in once so tests build the app with their own parts. */
 export interface AppDeps {
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps, mount?: (app: Hono<AppEnv>) => void): H
   app.route('/api/inngest', inngestRoutes());
   app.route('/', apiRoutes({ rateLimit: deps.rateLimit }));
   app.route('/', docsRoutes());
+  app.route('/', dashboardRoutes());
   mount?.(app);
   return app;
 }

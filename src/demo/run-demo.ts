@@ -222,6 +222,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     say(`\n${options.retentionMonths > 0 ? 10 : 6}. Evaluation report: ${trained.reportPath ?? '(not written)'}`);
     say(`   Serve this data: DATA_DIR=${options.dir} MODEL_DIR=${modelDir} STRIPE_WEBHOOK_SECRET=whsec_… npm run serve`);
+    say(`   Dashboard: first DATA_DIR=${options.dir} npx churn keys create --role admin, then serve as above and open http://localhost:3000/ with that key`);
     say(`   Done in ${elapsed()}.`);
     return { scored: scored.customers, promoted: trained.promoted, recovered: rec.stored, lost, retention };
   } finally {

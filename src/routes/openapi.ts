@@ -1,11 +1,14 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
+import { alertsRoutes } from './alerts.js';
 import { customersRoutes } from './customers.js';
 import { errorResponse, handleError } from './errors.js';
 import { interventionsRoutes } from './interventions.js';
 import { keysRoutes } from './keys.js';
 import { apiAuth, DEFAULT_RATE_LIMIT, type ApiEnv } from './middleware/auth.js';
+import { meRoutes } from './me.js';
 import { modelsRoutes } from './models.js';
+import { overviewRoutes } from './overview.js';
 import { policiesRoutes } from './policies.js';
 import { reportsRoutes } from './reports.js';
 import { trainingRunsRoutes } from './training-runs.js';
@@ -36,6 +39,9 @@ export function apiRoutes(options: { rateLimit?: { capacity: number; refillPerSe
   modelsRoutes(api);
   trainingRunsRoutes(api);
   keysRoutes(api);
+  overviewRoutes(api);
+  alertsRoutes(api);
+  meRoutes(api);
   api.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO });
   return api;
 }

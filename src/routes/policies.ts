@@ -1,7 +1,6 @@
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { ChurnError } from '../lib/errors.js';
-import { dataWindow } from '../ml/dataset.js';
-import { decideRetention } from '../services/retention/decide-retention.js';
+import { simulatePolicy } from '../services/policies/simulate-policy.js';
 import { estimateUpliftEffects } from '../services/retention/uplift-targeting.js';
 import { createPolicy, currentPolicy, listPolicies, policyVersions, updatePolicy, type StoredPolicy } from '../services/policies/store.js';
 import { policyDefinitionSchema, type PolicyIssue } from '../services/policies/definition.js';
@@ -68,20 +67,27 @@ export function policiesRoutes(api: OpenAPIHono<ApiEnv>): void {
   api.openapi(
     apiRoute('viewer', {
       method: 'post', path: '/v1/policies/{id}/simulate', tags: ['policies'], summary: 'What the policy would decide now (records nothing, calls nothing)',
-      request: { params: Id, body: { content: { 'application/json': { schema: z.object({ asOf: z.number().int().positive().optional() }) } }, required: false } },
-      responses: { 200: json(z.object({ asOf: z.number().int(), modelVersion: z.string(), candidates: z.number().int(), policies: z.array(PolicySimulationSchema) }), 'decision summary'), ...notFound, ...conflict, ...commonErrors },
+      request: {
+        params: Id,
+        body: {
+          content: {
+            'application/json': {
+              schema: z.object({
+                asOf: z.number().int().positive().optional(),
+                draft: Loose.optional().openapi({ description: 'an unsaved partial change, merged onto the current version as PATCH would merge it; simulated, never stored' }),
+              }),
+            },
+          },
+          required: false,
+        },
+      },
+      responses: { 200: json(z.object({ asOf: z.number().int(), modelVersion: z.string(), candidates: z.number().int(), policies: z.array(PolicySimulationSchema), draft: z.boolean(), definition: policyDefinitionSchema }), 'decision summary'), ...notFound, ...conflict, ...commonErrors },
     }),
     async (c) => {
       const deps = c.get('deps');
-      const { id } = c.req.valid('param');
-      if (!(await currentPolicy(deps.database.db, id))) throw new ChurnError('NOT_FOUND', `no policy ${id}`);
-      const model = await deps.models?.champion();
-      if (!model) throw new ChurnError('CONFLICT', 'no champion model is loaded: train and promote one first');
-      const body = (await c.req.json().catch(() => ({}))) as { asOf?: number };
-      const asOf = body.asOf ?? (await dataWindow(deps.database))?.end;
-      if (asOf === undefined) throw new ChurnError('CONFLICT', 'no billing data to score yet');
-      const result = await decideRetention(deps.database, { asOf, model, policyIds: [id], simulate: true, actor: c.get('principal').id, estimateEffects: estimateUpliftEffects });
-      return c.json({ asOf, modelVersion: result.modelVersion, candidates: result.candidates, policies: result.decided.policies }, 200);
+      const { asOf, draft } = c.req.valid('json');
+      const result = await withBodyPaths(async () => simulatePolicy(deps.database, { id: c.req.valid('param').id, draft, asOf, model: await deps.models?.champion(), actor: c.get('principal').id, estimateEffects: estimateUpliftEffects }));
+      return c.json(result, 200);
     },
   );
 }

@@ -413,6 +413,9 @@ describe('every operation against the document', () => {
     },
     'get /v1/reports/uplift': async () => ({ role: 'viewer', url: '/v1/reports/uplift', status: 200 }),
     'get /v1/reports/model': async () => ({ role: 'viewer', url: '/v1/reports/model', status: 200 }),
+    'get /v1/reports/overview': async () => ({ role: 'viewer', url: '/v1/reports/overview', status: 200 }),
+    'get /v1/alerts': async () => ({ role: 'viewer', url: '/v1/alerts?status=all', status: 200 }),
+    'get /v1/me': async () => ({ role: 'viewer', url: '/v1/me', status: 200 }),
     'get /v1/models': async () => ({ role: 'viewer', url: '/v1/models', status: 200 }),
     'get /v1/models/{version}': async () => ({ role: 'viewer', url: '/v1/models/champion', status: 200 }),
     'post /v1/models/{version}/promote': async () => {

@@ -53,6 +53,26 @@ export async function createPolicy(database: Database, input: unknown, actor: Ac
 }
 
 /**
+ * A partial change merged onto a definition (objects merge one level deep, so
+ * `{"targeting": {"minProbability": 0.3}}` keeps the targeting kind; an object with another `kind`
+ * replaces the old one), validated as a whole: an invalid result is a VALIDATION_FAILED naming
+ * each failing field. Used by update and by simulating an unsaved draft.
+ */
+export function mergePolicyChange(current: PolicyDefinition, change: Record<string, unknown>): PolicyDefinition {
+  const merged: Record<string, unknown> = { ...current };
+  for (const [key, value] of Object.entries(change)) {
+    const before = merged[key];
+    merged[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && before && typeof before === 'object' && !Array.isArray(before) && !('kind' in value && (value as { kind: unknown }).kind !== (before as { kind?: unknown }).kind)
+        ? { ...(before as object), ...(value as object) }
+        : value;
+  }
+  const parsed = parsePolicyDefinition(merged);
+  if (!parsed.ok) invalid(parsed);
+  return parsed.policy;
+}
+
+/**
  * A new version from a partial change merged onto the current one (objects merge one level deep,
  * so `{"targeting": {"minProbability": 0.3}}` keeps the targeting kind). The merged whole is
  * validated again; nothing is written if it is invalid. Concurrent updates cannot both take the
@@ -62,24 +82,15 @@ export async function updatePolicy(database: Database, id: string, change: Recor
   return database.db.transaction(async (tx) => {
     const current = await currentPolicy(tx, id);
     if (!current) throw new ChurnError('NOT_FOUND', `no policy ${id}`);
-    const merged: Record<string, unknown> = { ...current.definition };
-    for (const [key, value] of Object.entries(change)) {
-      const before = merged[key];
-      merged[key] =
-        value && typeof value === 'object' && !Array.isArray(value) && before && typeof before === 'object' && !Array.isArray(before) && !('kind' in value && (value as { kind: unknown }).kind !== (before as { kind?: unknown }).kind)
-          ? { ...(before as object), ...(value as object) }
-          : value;
-    }
-    const parsed = parsePolicyDefinition(merged);
-    if (!parsed.ok) invalid(parsed);
+    const definition = mergePolicyChange(current.definition, change);
     const version = current.version + 1;
     let row: typeof policies.$inferSelect | undefined;
     try {
-      [row] = await tx.insert(policies).values({ id, version, name: parsed.policy.name, definition: parsed.policy, createdBy: actor }).returning();
+      [row] = await tx.insert(policies).values({ id, version, name: definition.name, definition, createdBy: actor }).returning();
     } catch (err) {
       throw new ChurnError('CONFLICT', `policy ${id} was changed at the same time; read it again and retry`, { cause: err });
     }
-    await writeAudit(tx, { actor, action: 'policy.update', entityType: 'policy', entityId: id, before: { version: current.version, ...current.definition }, after: { version, ...parsed.policy } });
+    await writeAudit(tx, { actor, action: 'policy.update', entityType: 'policy', entityId: id, before: { version: current.version, ...current.definition }, after: { version, ...definition } });
     return toStored(row!);
   });
 }

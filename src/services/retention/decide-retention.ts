@@ -26,6 +26,8 @@ export interface DecideRetentionInput {
   model: ChurnModel;
   /** only these policies (ids); default every enabled policy */
   policyIds?: string[];
+  /** decide with these definitions instead of the stored ones (simulating an unsaved draft) */
+  policies?: PolicyForDecision[];
   /** record nothing and call nothing: what would happen */
   simulate?: boolean;
   /** every policy in dry-run whatever its mode (also when no Stripe key is configured) */
@@ -50,9 +52,8 @@ export async function decideRetention(database: Database, input: DecideRetention
   const scored = await scoreAllCustomers(database, { asOf: input.asOf, model: input.model, store: !input.simulate });
   input.onProgress?.('deciding');
   const candidates = await loadCandidates(database, { asOf: input.asOf, scored: scored.customers, modelVersion: scored.modelVersion });
-  let stored = await listPolicies(database);
-  if (input.policyIds) stored = stored.filter((p) => input.policyIds!.includes(p.id));
-  const policies: PolicyForDecision[] = stored.map((p) => ({ id: p.id, version: p.version, definition: p.definition }));
+  let policies: PolicyForDecision[] = input.policies ?? (await listPolicies(database)).map((p) => ({ id: p.id, version: p.version, definition: p.definition }));
+  if (input.policyIds) policies = policies.filter((p) => input.policyIds!.includes(p.id));
   const month = budgetMonthOf(input.asOf);
   const [history, used] = await Promise.all([loadPriorOffers(database, input.asOf), budgetUsed(database, month)]);
   const budgetLeft = new Map(policies.map((p) => [p.id, Math.max(0, p.definition.budget.monthlyAmount - (used.get(p.id)?.reserved ?? 0))]));
