@@ -6,7 +6,7 @@ import type { AtRiskCustomer } from '../services/scoring/at-risk.js';
  * email, else the Stripe id), probability, band, MRR, revenue at risk and the drivers.
  */
 
-const WHO_WIDTH = 34;
+const WHO_WIDTH = 44;
 
 function fit(text: string, width: number): string {
   return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
