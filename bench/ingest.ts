@@ -8,7 +8,10 @@
  *         background projector running alongside).
  * Both run in this process with the same HTTP server, the same load generator (keep-alive
  * clients) and the same kind of pre-signed deliveries of a realistic subscription event, in
- * alternating rounds; the report gives each round and the median ratios.
+ * alternating rounds; the report gives each round and the median ratios. Each round also sends
+ * both servers forged deliveries (wrong secret, answered 400): `forged` compares the refusal path,
+ * where the product also counts every refusal for the rejection-spike alert, and checks that each
+ * one reached webhook_rejections.
  */
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -47,27 +50,29 @@ async function freshDatabase(name: string): Promise<string> {
   return u.toString();
 }
 
-function deliveries(count: number, tag: string): { body: string; signature: string }[] {
+function deliveries(count: number, tag: string, secret = SECRET): { body: string; signature: string }[] {
   const now = Math.floor(Date.now() / 1000);
   const out = [];
   for (let i = 0; i < count; i++) {
     const sub = subscriptionObject({ id: `sub_${tag}${i}`, customer: `cus_${tag}${i % 5000}`, quantity: 1 + (i % 7) });
     const event = stripeEvent('customer.subscription.updated', sub, { created: now, id: `evt_${tag}${i}`, previous: { quantity: i % 7 } });
     const body = JSON.stringify(event);
-    out.push({ body, signature: signStripePayload(body, SECRET, now) });
+    out.push({ body, signature: signStripePayload(body, secret, now) });
   }
   return out;
 }
 
 interface Result {
   requests: number;
+  /** every request sent, warm-up included */
+  sent: number;
   errors: number;
   throughput: number;
   p50ms: number;
   p99ms: number;
 }
 
-async function load(url: string, pool: { body: string; signature: string }[], seconds: number): Promise<Result> {
+async function load(url: string, pool: { body: string; signature: string }[], seconds: number, expectStatus = 200): Promise<Result> {
   const agent = new Agent({ connections: CLIENTS, pipelining: 1, keepAliveTimeout: 30_000 });
   const latencies: number[] = [];
   let next = 0;
@@ -86,7 +91,7 @@ async function load(url: string, pool: { body: string; signature: string }[], se
         dispatcher: agent,
       });
       await res.body.text();
-      if (res.statusCode !== 200) errors++;
+      if (res.statusCode !== expectStatus) errors++;
       if (t >= warmupEnd) latencies.push(performance.now() - t);
     }
   };
@@ -95,7 +100,7 @@ async function load(url: string, pool: { body: string; signature: string }[], se
   if (next >= pool.length) throw new Error('delivery pool exhausted: raise the pool size');
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { requests: latencies.length, errors, throughput: +(latencies.length / seconds).toFixed(1), p50ms: +q(0.5).toFixed(2), p99ms: +q(0.99).toFixed(2) };
+  return { requests: latencies.length, sent: next, errors, throughput: +(latencies.length / seconds).toFixed(1), p50ms: +q(0.5).toFixed(2), p99ms: +q(0.99).toFixed(2) };
 }
 
 async function startFloor(): Promise<{ url: string; close(): Promise<void> }> {
@@ -138,6 +143,10 @@ const env = parseEnv({ DATABASE_URL: churnUrl, STRIPE_WEBHOOK_SECRET: SECRET });
 const churnServer = await startServer(database, env, { port: 0, host: '127.0.0.1', relay: false });
 const perRound = Math.ceil(SECONDS * 4000) + 2000;
 const rounds: { floor: Result; churn: Result; catchUpSeconds: number }[] = [];
+// Forged deliveries (400 INVALID_SIGNATURE), in the same alternation: the product also counts each
+// refusal in webhook_rejections (an in-memory tally written about once a second); the floor only answers 400.
+const forgedRounds: { floor: Result; churn: Result }[] = [];
+const FORGED = 'whsec_forged_0123456789';
 for (let r = 0; r < ROUNDS; r++) {
   const floor = await load(floorServer.url, deliveries(perRound, `f${r}x`), SECONDS);
   const churn = await load(churnServer.url, deliveries(perRound, `c${r}x`), SECONDS);
@@ -147,8 +156,24 @@ for (let r = 0; r < ROUNDS; r++) {
   await churnServer.projector.drain();
   const catchUpSeconds = +((performance.now() - t0) / 1000).toFixed(2);
   rounds.push({ floor, churn, catchUpSeconds });
+  forgedRounds.push({
+    floor: await load(floorServer.url, deliveries(perRound, `rf${r}x`, FORGED), SECONDS, 400),
+    churn: await load(churnServer.url, deliveries(perRound, `rc${r}x`, FORGED), SECONDS, 400),
+  });
   process.stderr.write(`round ${r + 1}: floor ${floor.throughput} ev/s p99 ${floor.p99ms} ms | churn ${churn.throughput} ev/s p99 ${churn.p99ms} ms, projections caught up ${catchUpSeconds}s after the burst\n`);
 }
+const forgedSent = forgedRounds.reduce((a, r) => a + r.churn.sent, 0);
+const countedSql = (await import('drizzle-orm')).sql`select coalesce(sum(count), 0)::int as n from webhook_rejections`;
+let counted = 0;
+for (let i = 0; i < 50 && counted < forgedSent; i++) {
+  counted = Number((await database.query<{ n: number }>(countedSql))[0]!.n);
+  if (counted < forgedSent) await new Promise((r) => setTimeout(r, 100));
+}
+for (const [i, f] of forgedRounds.entries()) {
+  process.stderr.write(`forged round ${i + 1}: floor ${f.floor.throughput} req/s p99 ${f.floor.p99ms} ms | churn ${f.churn.throughput} req/s p99 ${f.churn.p99ms} ms\n`);
+}
+process.stderr.write(`${counted} of ${forgedSent} refusals counted in webhook_rejections\n`);
+
 const t = performance.now();
 await churnServer.projector.drain();
 const projectedWithin = +((performance.now() - t) / 1000).toFixed(2);
@@ -168,6 +193,13 @@ const report = {
   throughputRatio: +median(throughputRatios).toFixed(3),
   p99Ratio: +median(p99Ratios).toFixed(3),
   backlogProjectedSecondsAfterLoad: projectedWithin,
+  forged: {
+    rounds: forgedRounds,
+    throughputRatio: +median(forgedRounds.map((r) => r.churn.throughput / r.floor.throughput)).toFixed(3),
+    p99Ratio: +median(forgedRounds.map((r) => r.churn.p99ms / r.floor.p99ms)).toFixed(3),
+    sent: forgedSent,
+    countedInDatabase: counted,
+  },
   targets: { throughputRatioAtLeast: 0.75, p99RatioAtMost: 1.5 },
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -13,7 +13,7 @@ function formatAlert(a: AlertRow): string {
 export function registerAlerts(program: Command): void {
   program
     .command('alerts')
-    .description('list open anomaly alerts; with --check, run the checks first (payment-failure spikes, processing lag, score drift, budget pace) and post new and cleared alerts to ALERT_WEBHOOK_URL')
+    .description('list open anomaly alerts; with --check, run the checks first (payment-failure spikes, webhook-rejection spikes, processing lag, score drift, budget pace) and post new and cleared alerts to ALERT_WEBHOOK_URL')
     .option('--check', 'run the checks now, store what they find, then list')
     .option('--all', 'list closed alerts too')
     .option('--now <iso>', 'check as of this time (default: now)')

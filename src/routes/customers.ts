@@ -2,7 +2,7 @@ import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import { customerDetail } from '../services/customers/customer-detail.js';
 import { listCustomers } from '../services/customers/list-customers.js';
 import { apiRoute, type ApiEnv } from './middleware/auth.js';
-import { commonErrors, conflict, json, Loose, notFound } from './middleware/schemas.js';
+import { commonErrors, conflict, json, notFound } from './middleware/schemas.js';
 
 const Band = z.enum(['low', 'medium', 'high', 'critical']);
 const num = z.coerce.number().finite();
@@ -18,6 +18,23 @@ export const CustomerPageSchema = z.object({
   items: z.array(CustomerListItemSchema),
   nextCursor: z.string().nullable(),
 });
+
+const unix = z.number().int().openapi({ description: 'unix seconds' });
+export const CustomerDetailSchema = z
+  .object({
+    account: z.string(), customerId: z.string(), email: z.string().nullable(), name: z.string().nullable(), created: unix.nullable(), delinquent: z.boolean().nullable(),
+    latestScore: z
+      .object({ asOf: unix, modelVersion: z.string(), probability: z.number(), band: Band, drivers: z.array(z.string()).openapi({ description: 'the top drivers in words, largest first' }) })
+      .nullable(),
+    scoreHistory: z.array(z.object({ asOf: unix, modelVersion: z.string(), probability: z.number(), band: Band })),
+    subscriptions: z.array(z.object({ id: z.string(), status: z.string(), mrr: z.number().int(), currency: z.string().nullable(), cancelAtPeriodEnd: z.boolean() })),
+    invoices: z.array(z.object({ id: z.string(), status: z.string().nullable(), amountDue: z.number().int(), amountPaid: z.number().int(), currency: z.string().nullable(), created: unix.nullable() })),
+    events: z.array(z.object({ id: z.string(), type: z.string(), created: unix, objectId: z.string().nullable() })),
+    interventions: z.array(
+      z.object({ id: z.string(), policyId: z.string(), policyVersion: z.number().int(), arm: z.string(), action: z.string(), status: z.string(), decidedAt: unix, outcome: z.string().nullable() }),
+    ),
+  })
+  .openapi('CustomerDetail');
 
 const ListQuery = z.object({
   band: Band.optional(),
@@ -43,11 +60,11 @@ export function customersRoutes(api: OpenAPIHono<ApiEnv>): void {
     apiRoute('viewer', {
       method: 'get', path: '/v1/customers/{account}/{customerId}', tags: ['customers'], summary: 'Latest score with drivers in words, score history, subscriptions, invoices, events, interventions',
       request: { params: z.object({ account: z.string().openapi({ param: { name: 'account', in: 'path' } }), customerId: z.string().openapi({ param: { name: 'customerId', in: 'path' } }) }) },
-      responses: { 200: json(Loose.openapi('CustomerDetail'), 'customer'), ...notFound, ...commonErrors },
+      responses: { 200: json(CustomerDetailSchema, 'customer'), ...notFound, ...commonErrors },
     }),
     async (c) => {
       const { account, customerId } = c.req.valid('param');
-      return c.json((await customerDetail(c.get('deps').database, account, customerId)) as unknown as Record<string, unknown>, 200);
+      return c.json(await customerDetail(c.get('deps').database, account, customerId), 200);
     },
   );
 }

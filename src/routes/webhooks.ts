@@ -6,6 +6,7 @@ import { ChurnError } from '../lib/errors.js';
 import { logger } from '../lib/logger.js';
 import { webhookDeliveries, webhookEvents, webhookLatency } from '../lib/metrics.js';
 import { inSpan } from '../lib/tracing.js';
+import { isRejectionReason, WebhookRejectionCounter } from '../services/events/count-rejections.js';
 import { receiveStripeWebhook } from '../services/events/receive-webhook.js';
 import { errorResponse } from './errors.js';
 
@@ -16,6 +17,8 @@ import { errorResponse } from './errors.js';
  */
 export function webhookRoutes() {
   const routes = new Hono<AppEnv>();
+  // refusals are also kept per minute in the database, for the rejection-spike alert (never awaited)
+  const rejections = new WebhookRejectionCounter();
   routes.post(
     '/stripe',
     async (c, next) => {
@@ -23,6 +26,7 @@ export function webhookRoutes() {
       const tooLarge = () => {
         // Counted like every other rejection: a burst of 413s is exactly what an operator must see.
         webhookDeliveries.inc({ outcome: 'PAYLOAD_TOO_LARGE' });
+        rejections.record(c.get('deps').database, 'PAYLOAD_TOO_LARGE', c.get('deps').now());
         return errorResponse(c, 'PAYLOAD_TOO_LARGE', `webhook body exceeds ${max} bytes`);
       };
       // Stripe always sends Content-Length: checking the header keeps the Node adapter's fast
@@ -54,6 +58,7 @@ export function webhookRoutes() {
       } catch (err) {
         if (err instanceof ChurnError) {
           webhookDeliveries.inc({ outcome: err.code });
+          if (isRejectionReason(err.code)) rejections.record(deps.database, err.code, deps.now());
           if (err.code === 'UNAVAILABLE') logger.warn({ requestId: c.get('requestId') }, err.message);
           return errorResponse(c, err.code, err.message);
         }

@@ -4,6 +4,7 @@ import {
   detectPaymentFailureSpike,
   detectProcessingLagSpike,
   detectScoreDrift,
+  detectWebhookRejectionSpike,
   histogram,
   poissonUpperTail,
   populationStabilityIndex,
@@ -68,6 +69,24 @@ describe('payment-failure spikes (Poisson tail against the trailing 14 days)', (
   it('a tiny account going from nothing to a few failures is not a spike (minimum count)', () => {
     expect(detectPaymentFailureSpike({ key: 'a', recent: 6, baselineDaily: new Array(14).fill(0) }).firing).toBe(false);
     expect(detectPaymentFailureSpike({ key: 'a', recent: 12, baselineDaily: new Array(14).fill(0) }).firing).toBe(true);
+  });
+});
+
+describe('webhook-rejection spikes (the last hour against the trailing 14 × 24 hours)', () => {
+  it('stays quiet on hourly Poisson noise, fires on a burst, and ignores a handful after weeks of none', () => {
+    const random = rng(11);
+    let fired = 0;
+    for (let trial = 0; trial < 500; trial++) {
+      const mean = random() * 6;
+      const baseline = Array.from({ length: 336 }, () => poisson(mean, random));
+      if (detectWebhookRejectionSpike({ key: 'INVALID_SIGNATURE', recent: poisson(mean, random), baselineDaily: baseline }).firing) fired += 1;
+    }
+    expect(fired).toBe(0);
+    const quiet = new Array(336).fill(0);
+    expect(detectWebhookRejectionSpike({ key: 'INVALID_SIGNATURE', recent: 4, baselineDaily: quiet }).firing).toBe(false);
+    const burst = detectWebhookRejectionSpike({ key: 'INVALID_SIGNATURE', recent: 60, baselineDaily: quiet.map((_, i) => (i % 3 === 0 ? 1 : 0)) });
+    expect(burst).toMatchObject({ kind: 'webhook_rejection_spike', key: 'INVALID_SIGNATURE', firing: true, severity: 'critical', value: 60 });
+    expect(burst.message).toContain('60 webhook deliveries refused with INVALID_SIGNATURE in the last hour');
   });
 });
 

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * Every Stripe event, stored exactly once, keyed by its Stripe id (globally unique across
@@ -69,4 +69,21 @@ export const syncCursors = pgTable(
     itemsSeen: integer('items_seen').notNull().default(0),
   },
   (t) => [uniqueIndex('sync_cursors_pk').on(t.account, t.resource)],
+);
+
+/**
+ * Webhook deliveries refused before anything was stored, counted per minute and reason (the error
+ * code: INVALID_SIGNATURE, MALFORMED_JSON, VALIDATION_FAILED, PAYLOAD_TOO_LARGE). The Prometheus
+ * counter dies with its process; these rows let the rejection-spike check see every process's
+ * refusals across restarts. Rows older than the check's baseline are pruned by the check.
+ */
+export const webhookRejections = pgTable(
+  'webhook_rejections',
+  {
+    /** unix seconds at the start of the minute */
+    minute: bigint('minute', { mode: 'number' }).notNull(),
+    reason: text('reason').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.minute, t.reason] })],
 );

@@ -26,5 +26,7 @@ export const scores = pgTable(
     primaryKey({ columns: [t.account, t.customerId, t.asOf, t.modelName, t.modelVersion] }),
     index('scores_customer_latest_idx').on(t.account, t.customerId, t.asOf),
     index('scores_model_as_of_idx').on(t.modelName, t.modelVersion, t.asOf),
+    // GET /v1/customers pages through one snapshot by (probability desc, account, customer id): an index range scan at any size
+    index('scores_snapshot_rank_idx').on(t.modelName, t.modelVersion, t.asOf, t.probability.desc().nullsFirst(), t.account, t.customerId),
   ],
 );

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../../app.js';
 import { ChurnError } from '../../lib/errors.js';
 import { authenticate, roleAtLeast, TokenBuckets, type Principal, type Role } from '../../services/auth/index.js';
+import { malformedBody } from './schemas.js';
 
 export type ApiEnv = { Variables: AppEnv['Variables'] & { principal: Principal } };
 
@@ -48,6 +49,8 @@ export function requireRole(role: Role): MiddlewareHandler<ApiEnv> {
 export function apiRoute<const R extends Omit<RouteConfig, 'middleware'>>(role: Role, config: R) {
   return createRoute({
     ...config,
+    // a body that is not JSON is answered 400 MALFORMED_JSON before validation
+    responses: config.request?.body ? { ...malformedBody, ...config.responses } : config.responses,
     security: [{ bearerAuth: [] }],
     'x-role': role,
     middleware: [requireRole(role)] as const,

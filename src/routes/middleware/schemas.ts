@@ -1,7 +1,16 @@
 import { z } from '@hono/zod-openapi';
+import { ERROR_CODES, type ErrorCode } from '../../lib/errors.js';
 
 export const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), requestId: z.string(), details: z.unknown().optional() }) })
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+      message: z.string(),
+      requestId: z.string(),
+      /** with VALIDATION_FAILED: each failing field, its path starting with the request part (query, json, param) */
+      details: z.array(z.object({ path: z.array(z.string()), message: z.string() })).optional(),
+    }),
+  })
   .openapi('Error');
 
 const err = (description: string) => ({ content: { 'application/json': { schema: ErrorSchema } }, description });
@@ -19,5 +28,7 @@ export function json<T extends z.ZodType>(schema: T, description: string) {
 }
 
 export const notFound = { 404: err('not found') };
+/** Added by apiRoute to every operation that takes a body. */
+export const malformedBody = { 400: err('the body is not valid JSON (MALFORMED_JSON)') };
 export const conflict = { 409: err('conflicts with the current state') };
 export const Loose = z.record(z.string(), z.unknown());

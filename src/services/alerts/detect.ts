@@ -3,8 +3,8 @@
  * says whether an alert should be open, how bad, and why. No database, no clock.
  */
 
-export type AlertKind = 'payment_failure_spike' | 'processing_lag_spike' | 'score_drift' | 'budget_pace';
-export const ALERT_KINDS: readonly AlertKind[] = ['payment_failure_spike', 'processing_lag_spike', 'score_drift', 'budget_pace'];
+export type AlertKind = 'payment_failure_spike' | 'webhook_rejection_spike' | 'processing_lag_spike' | 'score_drift' | 'budget_pace';
+export const ALERT_KINDS: readonly AlertKind[] = ['payment_failure_spike', 'webhook_rejection_spike', 'processing_lag_spike', 'score_drift', 'budget_pace'];
 
 export type AlertSeverity = 'warning' | 'critical';
 
@@ -56,9 +56,9 @@ export function poissonUpperTail(k: number, mean: number): number {
 
 export interface CountSpikeInput {
   key: string;
-  /** events in the last 24 hours */
+  /** events in the last period (24 hours for payment failures, 1 hour for webhook rejections) */
   recent: number;
-  /** events in each of the trailing days before them (14 for a two-week baseline) */
+  /** events in each of the trailing periods before them (14 days for a two-week baseline of payment failures; hours for webhook rejections) */
   baselineDaily: readonly number[];
   /** fewer recent events than this never fire, whatever the baseline (default 10) */
   minCount?: number;
@@ -70,30 +70,56 @@ export interface CountSpikeInput {
   meanFloor?: number;
 }
 
+/** The Poisson tail test shared by the count spikes: the recent count against the trailing mean per period. */
+function countSpike(input: CountSpikeInput) {
+  const minCount = input.minCount ?? 10;
+  const alpha = input.pValue ?? 0.001;
+  const minRatio = input.minRatio ?? 2;
+  const periods = input.baselineDaily.length;
+  const rawMean = periods === 0 ? 0 : input.baselineDaily.reduce((a, b) => a + b, 0) / periods;
+  const mean = Math.max(rawMean, input.meanFloor ?? 1);
+  const p = poissonUpperTail(input.recent, mean);
+  const ratio = input.recent / mean;
+  const firing = periods > 0 && input.recent >= minCount && ratio >= minRatio && p < alpha;
+  return { firing, severity: (firing && p < alpha / 1000 ? 'critical' : 'warning') as AlertSeverity, p, ratio, rawMean, periods, minCount, alpha, threshold: Math.max(minCount, Math.ceil(mean * minRatio)) };
+}
+
 /**
  * A Poisson tail test of the last day's count against the trailing daily mean. Poisson rather than
  * a z-score because daily failure counts are small and skewed; the minimum count and ratio keep a
  * tiny account's 0 → 3 from paging anyone.
  */
 export function detectPaymentFailureSpike(input: CountSpikeInput): Finding {
-  const minCount = input.minCount ?? 10;
-  const alpha = input.pValue ?? 0.001;
-  const minRatio = input.minRatio ?? 2;
-  const days = input.baselineDaily.length;
-  const rawMean = days === 0 ? 0 : input.baselineDaily.reduce((a, b) => a + b, 0) / days;
-  const mean = Math.max(rawMean, input.meanFloor ?? 1);
-  const p = poissonUpperTail(input.recent, mean);
-  const ratio = input.recent / mean;
-  const firing = days > 0 && input.recent >= minCount && ratio >= minRatio && p < alpha;
+  const t = countSpike(input);
   return {
     kind: 'payment_failure_spike',
     key: input.key,
-    firing,
-    severity: firing && p < alpha / 1000 ? 'critical' : 'warning',
-    message: `${input.recent} payment failures in the last 24 h against a trailing ${days}-day mean of ${rawMean.toFixed(1)} a day (${ratio.toFixed(1)}×, p = ${p.toExponential(1)})`,
+    firing: t.firing,
+    severity: t.severity,
+    message: `${input.recent} payment failures in the last 24 h against a trailing ${t.periods}-day mean of ${t.rawMean.toFixed(1)} a day (${t.ratio.toFixed(1)}×, p = ${t.p.toExponential(1)})`,
     value: input.recent,
-    threshold: Math.max(minCount, Math.ceil(mean * minRatio)),
-    details: { recent: input.recent, baselineMean: rawMean, baselineDays: days, pValue: p, ratio, minCount, alpha },
+    threshold: t.threshold,
+    details: { recent: input.recent, baselineMean: t.rawMean, baselineDays: t.periods, pValue: t.p, ratio: t.ratio, minCount: t.minCount, alpha: t.alpha },
+  };
+}
+
+/**
+ * Webhook deliveries refused for one reason (an error code) in the last hour against the hourly
+ * mean of the trailing baseline (`baselineDaily` holds one count per hour here). The same Poisson
+ * test as payment failures: ten bad signatures in an hour after weeks of none is a rotated or
+ * leaked secret, or someone probing the endpoint; a steady trickle is not news.
+ */
+export function detectWebhookRejectionSpike(input: CountSpikeInput): Finding {
+  const t = countSpike(input);
+  return {
+    kind: 'webhook_rejection_spike',
+    key: input.key,
+    firing: t.firing,
+    severity: t.severity,
+    message: `${input.recent} webhook deliveries refused with ${input.key} in the last hour against a trailing mean of ${t.rawMean.toFixed(2)} an hour over ${(t.periods / 24).toFixed(0)} days (${t.ratio.toFixed(1)}×, p = ${t.p.toExponential(1)})`,
+    value: input.recent,
+    threshold: t.threshold,
+    details: { reason: input.key, recent: input.recent, baselineHourlyMean: t.rawMean, baselineHours: t.periods, pValue: t.p, ratio: t.ratio, minCount: t.minCount, alpha: t.alpha },
   };
 }
 

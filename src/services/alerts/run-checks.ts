@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import type { UnixSeconds } from '../../lib/clock.js';
 import { newId } from '../../lib/ids.js';
+import { pruneWebhookRejections } from '../events/count-rejections.js';
 import { budgetMonthOf } from '../retention/budget.js';
 import {
   ALERT_KINDS,
@@ -9,11 +10,13 @@ import {
   detectPaymentFailureSpike,
   detectProcessingLagSpike,
   detectScoreDrift,
+  detectWebhookRejectionSpike,
   histogram,
   type AlertKind,
   type Finding,
 } from './detect.js';
 
+const HOUR = 3_600;
 const DAY = 86_400;
 const BASELINE_DAYS = 14;
 
@@ -35,6 +38,24 @@ export async function collectFindings(database: Database, now: UnixSeconds): Pro
   }
   for (const [account, days] of perAccount) {
     findings.push(detectPaymentFailureSpike({ key: account, recent: days[0]!, baselineDaily: days.slice(1) }));
+  }
+
+  // Webhook deliveries refused per reason: the last hour against each of the 14 × 24 hours before,
+  // from the per-minute counts every process writes (webhook_rejections).
+  const baselineHours = BASELINE_DAYS * 24;
+  const rejected = await database.query<{ reason: string; bucket: number; n: number }>(sql`
+    select reason, floor((${now} - minute) / ${HOUR})::int as bucket, sum(count)::int as n
+      from webhook_rejections
+     where minute > ${now - (baselineHours + 1) * HOUR} and minute <= ${now}
+     group by 1, 2`);
+  const perReason = new Map<string, number[]>();
+  for (const r of rejected) {
+    const hours = perReason.get(r.reason) ?? new Array<number>(baselineHours + 1).fill(0);
+    hours[Number(r.bucket)] = Number(r.n);
+    perReason.set(r.reason, hours);
+  }
+  for (const [reason, hours] of perReason) {
+    findings.push(detectWebhookRejectionSpike({ key: reason, recent: hours[0]!, baselineDaily: hours.slice(1) }));
   }
 
   // Processing lag of what the webhook path stored (ingest and backfill project inline).
@@ -147,6 +168,8 @@ export async function storeFindings(database: Database, findings: readonly Findi
 export async function runAlertChecks(database: Database, input: { now: UnixSeconds }): Promise<{ findings: Finding[]; changes: StoredAlertChange[] }> {
   const findings = await collectFindings(database, input.now);
   const changes = await storeFindings(database, findings, input.now);
+  // the rejection counts older than any baseline are no use to anyone
+  await pruneWebhookRejections(database, input.now - (BASELINE_DAYS + 2) * DAY);
   return { findings, changes };
 }
 

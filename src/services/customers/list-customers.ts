@@ -72,7 +72,7 @@ function decodeCursor(text: string): Cursor {
     if (typeof c.p !== 'number' || typeof c.a !== 'string' || typeof c.c !== 'string' || typeof c.s !== 'string') throw new Error('shape');
     return c;
   } catch {
-    throw new ChurnError('VALIDATION_FAILED', 'cursor is not one this API issued', { details: [{ path: ['cursor'], message: 'invalid cursor' }] });
+    throw new ChurnError('VALIDATION_FAILED', 'cursor is not one this API issued', { details: [{ path: ['query', 'cursor'], message: 'invalid cursor' }] });
   }
 }
 

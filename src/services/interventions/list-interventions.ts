@@ -65,7 +65,7 @@ export async function listInterventions(
       c = JSON.parse(Buffer.from(input.cursor, 'base64url').toString('utf8'));
       if (typeof c.d !== 'number' || typeof c.i !== 'string') throw new Error('shape');
     } catch {
-      throw new ChurnError('VALIDATION_FAILED', 'cursor is not one this API issued', { details: [{ path: ['cursor'], message: 'invalid cursor' }] });
+      throw new ChurnError('VALIDATION_FAILED', 'cursor is not one this API issued', { details: [{ path: ['query', 'cursor'], message: 'invalid cursor' }] });
     }
     where.push(sql`(decided_at < ${c.d} or (decided_at = ${c.d} and id > ${c.i}))`);
   }
