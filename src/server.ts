@@ -55,6 +55,9 @@ export function listenFailure(err: NodeJS.ErrnoException, host: string, port: nu
   }
 }
 
+/** How often `churn serve` looks for a newly promoted champion: one small query; a new champion is in service within this plus its load time. */
+export const MODEL_RELOAD_SECONDS = 10;
+
 /**
  * The long-running service: the HTTP app plus its background workers (projector; the outbox
  * relay and model reloads join through `extra`). The database is the caller's to close.
@@ -63,7 +66,15 @@ export function listenFailure(err: NodeJS.ErrnoException, host: string, port: nu
 export async function startServer(
   database: Database,
   env: Env,
-  options: { port?: number; host?: string; deps?: Partial<AppDeps>; background?: Array<{ stop(): Promise<void> }>; relay?: boolean } = {},
+  options: {
+    port?: number;
+    host?: string;
+    deps?: Partial<AppDeps>;
+    background?: Array<{ stop(): Promise<void> }>;
+    relay?: boolean;
+    /** seconds between looks at the champion row (default MODEL_RELOAD_SECONDS) */
+    modelReloadSeconds?: number;
+  } = {},
 ): Promise<RunningServer> {
   const background = [...(options.background ?? [])];
   const stopBackground = async () => {
@@ -109,6 +120,11 @@ export async function startServer(
   }
   const port = (server.address() as AddressInfo).port;
   projector = startProjector(database);
+  // A champion promoted by another process (`churn train`, the API of another instance) is only
+  // visible in model_versions: look at it on a timer, not only when something asks for a score.
+  const reload = setInterval(() => void models.refresh().catch(() => {}), (options.modelReloadSeconds ?? MODEL_RELOAD_SECONDS) * 1000);
+  reload.unref();
+  background.push({ stop: async () => clearInterval(reload) });
   if (options.relay ?? inngestConfigured(env)) {
     const relay = startRelay({ database, send: (events) => inngest.send(events) });
     background.push({ stop: () => relay.stop().then(() => {}) });

@@ -1,6 +1,7 @@
 import type { Database } from '../db/client.js';
 import type { Env } from '../env.js';
-import { ChurnError } from '../lib/errors.js';
+import { ChurnError, UsageError } from '../lib/errors.js';
+import { DAY_SECONDS } from '../db/queries/features.sql.js';
 import { initBackend } from '../ml/backend.js';
 import { dataWindow } from '../ml/dataset.js';
 import { featureSet } from '../ml/features.js';
@@ -19,4 +20,22 @@ export async function championAndAsOf(database: Database, env: Env, asOf: number
   const when = asOf ?? (await dataWindow(database, accounts))?.end;
   if (when === undefined) throw new ChurnError('VALIDATION_FAILED', 'no billing data to score: ingest Stripe events first');
   return { model, asOf: when };
+}
+
+/** How far past the newest stored event `--as-of` may go: a day of quiet is normal, more is missing data. */
+export const AS_OF_TOLERANCE_SECONDS = DAY_SECONDS;
+
+/**
+ * Refuses a decision time more than a day after the newest stored event: the features would read
+ * the days with no stored events as days when nothing happened (no failed payment, no downgrade, the
+ * card not yet replaced), so the scores would look calmer than the account is.
+ */
+export async function refuseAsOfBeyondData(database: Database, asOf: number, accounts?: string[]): Promise<void> {
+  const window = await dataWindow(database, accounts);
+  if (!window || asOf <= window.end + AS_OF_TOLERANCE_SECONDS) return;
+  const iso = (t: number) => new Date(t * 1000).toISOString();
+  throw new UsageError(
+    `--as-of ${iso(asOf)} is after the newest stored event (${iso(window.end)}); scores there would read the missing days as days when nothing happened. ` +
+      'Store the newer events first (webhooks, `churn reconcile` or `churn ingest`), or leave out --as-of to score at the newest event.',
+  );
 }

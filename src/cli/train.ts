@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
-import { UsageError } from '../lib/errors.js';
+import { ChurnError, UsageError } from '../lib/errors.js';
+import type { Database } from '../db/client.js';
+import { DAY_SECONDS } from '../db/queries/features.sql.js';
+import { isoDay } from '../lib/clock.js';
+import { dataWindow, InsufficientDataError, monthStart } from '../ml/dataset.js';
 import { createProgress, type Progress } from '../lib/progress.js';
 import { initBackend } from '../ml/backend.js';
 import { trainChurnModel } from '../services/training/train-model.js';
@@ -58,8 +62,12 @@ export function registerTrain(program: Command): void {
             if (s === 'training' && total < plannedEpochs) stoppedAt = total;
             bar!.update(done, total);
           },
+        }).catch((err: unknown) => {
+          if (err instanceof InsufficientDataError) return err;
+          throw err;
         });
         (bar as Progress | null)?.stop();
+        if (result instanceof InsufficientDataError) throw await explainTooLittleHistory(database, result, flags);
         const m = result.metrics.overall;
         const b = result.baselineMetrics.overall;
         process.stdout.write(
@@ -77,4 +85,26 @@ export function registerTrain(program: Command): void {
         );
       });
     });
+}
+
+/**
+ * An account too small to train on, said with what it has, what training needs, and what to do.
+ * Training needs 3 monthly snapshots whose horizon has passed (train, validate and calibrate, hold
+ * out) and enough churners across them (the error names the count).
+ */
+async function explainTooLittleHistory(database: Database, err: InsufficientDataError, flags: { horizonDays: number; accounts?: string[] }): Promise<ChurnError> {
+  const window = await dataWindow(database, flags.accounts);
+  const lines = [`not enough history to train yet: ${err.message}.`];
+  if (window) {
+    const months = (window.end - window.start) / (30.44 * DAY_SECONDS);
+    const possibleFrom = monthStart(window.start, 3) + flags.horizonDays * DAY_SECONDS;
+    lines.push(
+      `Stored history: ${months.toFixed(1)} month(s), ${isoDay(window.start)} … ${isoDay(window.end)}. Training needs 3 monthly snapshots whose ${flags.horizonDays}-day horizon has passed` +
+        ` (this history allows them from ${isoDay(possibleFrom)}${possibleFrom <= window.end ? ', already reached' : ''}) and at least 23 churners across them.`,
+    );
+  }
+  lines.push(
+    'What to do: if the account is older than this history, store its older events first (`churn ingest` of an export of its events); otherwise run `churn train` again once more months and churners have been stored (webhooks keep adding them). Until a model is trained, `churn score` and `churn act` have no model to score with.',
+  );
+  return new ChurnError('VALIDATION_FAILED', lines.join('\n'));
 }

@@ -16,6 +16,8 @@ import { ingestEvents } from '../services/events/ingest.js';
 import { readEventLines } from '../services/events/read-jsonl.js';
 import { reconcileStripeEvents } from '../services/sync/reconcile.js';
 import { scoreAllCustomers, type ScoredCustomer } from '../services/scoring/score-all-customers.js';
+import { rankAtRisk } from '../services/scoring/at-risk.js';
+import { formatAtRiskTable } from '../cli/at-risk-table.js';
 import { trainChurnModel } from '../services/training/train-model.js';
 import { writeTrainingReport } from '../services/training/write-report.js';
 import { formatMoney } from '../lib/money.js';
@@ -210,12 +212,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const meanTrue = pairs.reduce((s, p) => s + p[1], 0) / pairs.length;
       say(`   against the simulator's hidden truth: rank agreement (Spearman) ${rho.toFixed(2)}; mean predicted ${pct(meanScore).trim()} vs true ${pct(meanTrue).trim()} 30-day churn`);
     }
-    const top = [...scored.customers].sort((x, y) => y.probability - x.probability).slice(0, 10);
-    say(`\n   Most at risk, and why:`);
-    for (const c of top) {
-      const why = c.drivers.filter((d) => d.contribution > 0).map((d) => d.sentence).join('; ') || 'no single driver stands out';
-      say(`   ${c.customerId.padEnd(24)} ${pct(c.probability)}  ${c.band.padEnd(8)} ${why}`);
-    }
+    say(`\n   Most at risk, and why (as \`churn score\` prints them):`);
+    for (const line of formatAtRiskTable(await rankAtRisk(database, scored), 10)) say(`   ${line}`);
     // 6. Retention: a policy, decided and applied at each month end, the world reacting a month later.
     let retention: DemoRetention | null = null;
     if (options.retentionMonths > 0) retention = await runRetention({ database, world, sandbox, stripe, model, say, months: options.retentionMonths, customers: options.customers });

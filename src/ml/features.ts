@@ -24,7 +24,7 @@ import {
   type SubscriptionStateRow,
 } from '../db/queries/features.sql.js';
 import { PLATFORM_ACCOUNT } from '../services/events/parse.js';
-import type { FeatureSet, FeatureSpec, Matrix } from './types.js';
+import type { FeatureRow, FeatureSet, FeatureSpec, Matrix } from './types.js';
 
 /**
  * Point-in-time churn features.
@@ -91,6 +91,44 @@ const plural = (v: number, word: string) => `${Math.round(v)} ${word}${Math.roun
 const bool = (b: boolean | null | undefined) => (b ? 1 : 0);
 const usdFromLog = (v: number) => Math.max(0, Math.round(Math.expm1(v)));
 
+/** "customer for 20 days / 11 months / 3 years": one phrasing for every feature of the tenure fact. */
+function tenureSentence(daysOld: number, what = 'customer for'): string {
+  if (daysOld < 60) return `${what} ${plural(daysOld, 'day')}`;
+  if (daysOld < 730) return `${what} ${plural(daysOld / 30.44, 'month')}`;
+  return `${what} ${round1(daysOld / 365.25)} years`;
+}
+
+/** Monthly USD the customer pays now, read from the row (undefined when the model has no such column). */
+const mrrNow = (row?: FeatureRow): number | undefined => {
+  const v = row?.('mrr_usd_log');
+  return v === undefined ? undefined : Math.max(0, Math.expm1(v));
+};
+/** MRR in USD before a change whose log ratio log(1 + now) - log(1 + before) is `ratio`. */
+const mrrBefore = (ratio: number, row?: FeatureRow): number | undefined => {
+  const v = row?.('mrr_usd_log');
+  return v === undefined ? undefined : Math.max(0, Math.expm1(v - ratio));
+};
+/** Seats now (quantity, at least 1), read from the row. */
+const seatsNow = (row?: FeatureRow): number | undefined => {
+  const v = row?.('seats_log');
+  return v === undefined ? undefined : Math.max(1, Math.round(Math.expm1(v)));
+};
+
+/**
+ * A change in money as a person reads it: a percentage with the amounts when it is moderate, the
+ * amounts alone when the percentage would be large (a base of $3 makes any change look huge).
+ */
+function moneyChangeSentence(what: string, ratio: number, when: string, before?: number, after?: number): string {
+  const direction = ratio >= 0 ? 'up' : 'down';
+  const pct = Math.abs(Math.round(Math.expm1(ratio) * 100));
+  if (before === undefined || after === undefined) return `${what} ${direction} ${pct}% ${when}`;
+  if (pct > 300) return `${what} ${direction} from $${Math.round(before)} to $${Math.round(after)} ${when}`;
+  return `${what} ${direction} ${pct}% ${when} ($${Math.round(before)} to $${Math.round(after)})`;
+}
+
+/** The smallest MRR (USD) a change in MRR is stated against: below it the change is the customer starting to pay. */
+const MIN_MRR_BASE_USD = 1;
+
 const BANK_DEBIT_TYPES = new Set(['sepa_debit', 'us_bank_account', 'bacs_debit', 'au_becs_debit', 'acss_debit', 'nz_bank_account', 'ach_debit', 'ach_credit_transfer']);
 
 function discountActive(f: CustomerFacts): boolean {
@@ -109,27 +147,27 @@ function daysUntil(at: number | null | undefined, asOf: number, cap: number): nu
 
 const DEFINITIONS: FeatureDefinition[] = [
   {
-    spec: { name: 'tenure_days', kind: 'days', description: 'days since the customer first subscribed', sentence: (v) => `customer for ${Math.round(v)} days` },
+    spec: { name: 'tenure_days', kind: 'days', description: 'days since the customer first subscribed', sentence: (v) => tenureSentence(v), driver: { fact: 'tenure' } },
     value: (f) => clamp(days(f.asOf - n(f.sub.first_start, f.asOf)), 0, 3650),
   },
   {
-    spec: { name: 'tenure_months_log', kind: 'number', description: 'log(1 + tenure in months): churn hazards fall roughly with log tenure', sentence: (v) => `customer for ${Math.round(Math.expm1(v))} months` },
+    spec: { name: 'tenure_months_log', kind: 'number', description: 'log(1 + tenure in months): churn hazards fall roughly with log tenure', sentence: (v) => tenureSentence(Math.expm1(v) * 30.44), driver: { fact: 'tenure' } },
     value: (f) => Math.log1p(clamp(days(f.asOf - n(f.sub.first_start, f.asOf)), 0, 3650) / 30.44),
   },
   {
-    spec: { name: 'subscription_age_days', kind: 'days', description: 'days since the oldest live subscription started', sentence: (v) => `current subscription ${Math.round(v)} days old` },
+    spec: { name: 'subscription_age_days', kind: 'days', description: 'days since the oldest live subscription started', sentence: (v) => tenureSentence(v, 'current subscription running for'), driver: { fact: 'tenure' } },
     value: (f) => clamp(days(f.asOf - n(f.sub.oldest_live_start, f.asOf)), 0, 3650),
   },
   {
-    spec: { name: 'mrr_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD) of live subscriptions, before discounts', sentence: (v) => `MRR about $${usdFromLog(v)}` },
+    spec: { name: 'mrr_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD) of live subscriptions, before discounts', sentence: (v) => `MRR about $${usdFromLog(v)}`, driver: { fact: 'mrr' } },
     value: (f) => Math.log1p(Math.max(0, n(f.sub.mrr_usd))),
   },
   {
-    spec: { name: 'mrr_change_90d', kind: 'ratio', description: 'log ratio of MRR now to MRR 90 days ago (new customers count from 0)', sentence: (v) => `MRR ${v >= 0 ? 'up' : 'down'} ${Math.abs(Math.round(Math.expm1(v) * 100))}% in 90 days` },
+    spec: { name: 'mrr_change_90d', kind: 'ratio', description: 'log ratio of MRR now to MRR 90 days ago (new customers count from 0)', sentence: (v, row) => moneyChangeSentence('MRR', v, 'in 90 days', mrrBefore(v, row), mrrNow(row)), driver: { fact: 'mrr_change', base: (v, row) => mrrBefore(v, row), minBase: MIN_MRR_BASE_USD } },
     value: (f) => clamp(Math.log1p(Math.max(0, n(f.sub.mrr_usd))) - Math.log1p(Math.max(0, n(f.past?.mrr_usd))), -10, 10),
   },
   {
-    spec: { name: 'mrr_paid_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD after the largest active percentage discount)', sentence: (v) => `pays about $${usdFromLog(v)} a month` },
+    spec: { name: 'mrr_paid_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD after the largest active percentage discount)', sentence: (v) => `pays about $${usdFromLog(v)} a month`, driver: { fact: 'mrr' } },
     value: (f) => {
       const pct = discountActive(f) ? clamp(n(f.discounts?.max_percent_off), 0, 100) : 0;
       return Math.log1p(Math.max(0, n(f.sub.mrr_usd)) * (1 - pct / 100));
@@ -140,7 +178,7 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => Math.log1p(Math.max(0, n(f.sub.mrr_usd)) / Math.max(1, n(f.sub.quantity, 1))),
   },
   {
-    spec: { name: 'mrr_vs_start', kind: 'ratio', description: 'log ratio of MRR now to MRR when the subscriptions started (expansion or contraction so far)', sentence: (v) => `MRR ${v >= 0 ? 'up' : 'down'} ${Math.abs(Math.round(Math.expm1(v) * 100))}% since the start` },
+    spec: { name: 'mrr_vs_start', kind: 'ratio', description: 'log ratio of MRR now to MRR when the subscriptions started (expansion or contraction so far)', sentence: (v, row) => moneyChangeSentence('MRR', v, 'since the start', mrrBefore(v, row), mrrNow(row)), driver: { fact: 'mrr_change', base: (v, row) => mrrBefore(v, row), minBase: MIN_MRR_BASE_USD } },
     value: (f) => {
       const now = Math.max(0, n(f.sub.mrr_usd));
       return clamp(Math.log1p(now) - Math.log1p(Math.max(0, now - n(f.changes?.mrr_usd_delta_total))), -10, 10);
@@ -151,54 +189,54 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(n(f.sub.interval_months, 1), 0, 60),
   },
   {
-    spec: { name: 'seats_log', kind: 'count', description: 'log(1 + total quantity of live subscriptions)', sentence: (v) => plural(Math.expm1(v), 'seat') },
+    spec: { name: 'seats_log', kind: 'count', description: 'log(1 + total quantity of live subscriptions)', sentence: (v) => plural(Math.expm1(v), 'seat'), driver: { fact: 'seats' } },
     value: (f) => Math.log1p(Math.max(0, n(f.sub.quantity))),
   },
   {
-    spec: { name: 'seats_vs_start', kind: 'ratio', description: 'log ratio of seats now to seats at the start', sentence: (v) => `${v >= 0 ? 'grew' : 'shrank'} to ${Math.round(Math.exp(v) * 100)}% of the starting seats` },
+    spec: { name: 'seats_vs_start', kind: 'ratio', description: 'log ratio of seats now to seats at the start', sentence: (v, row) => { const now = seatsNow(row); return now === undefined ? `${v >= 0 ? 'grew' : 'shrank'} to ${Math.round(Math.exp(v) * 100)}% of the starting seats` : `seats ${v >= 0 ? 'grew' : 'shrank'} from ${Math.max(1, Math.round(now / Math.exp(v)))} to ${now} since the start`; }, driver: { fact: 'plan_moves', base: (v, row) => { const now = seatsNow(row); return now === undefined ? undefined : now / Math.exp(v); }, minBase: 1, absent: (v, row) => { const now = seatsNow(row); return now === undefined ? Math.abs(v) < 0.005 : Math.max(1, Math.round(now / Math.exp(v))) === now; } } },
     value: (f) => {
       const now = Math.max(1, n(f.sub.quantity, 1));
       return clamp(Math.log(now) - Math.log(Math.max(1, now - n(f.changes?.seat_delta_total))), -10, 10);
     },
   },
   {
-    spec: { name: 'seat_change_90d', kind: 'number', description: 'change in total quantity over 90 days (clipped to ±100)', sentence: (v) => `${v >= 0 ? '+' : ''}${Math.round(v)} seats in 90 days` },
+    spec: { name: 'seat_change_90d', kind: 'number', description: 'change in total quantity over 90 days (clipped to ±100)', sentence: (v) => `${v >= 0 ? '+' : ''}${Math.round(v)} seats in 90 days`, driver: { fact: 'plan_moves', absent: (v) => Math.round(v) === 0 } },
     value: (f) => (f.past?.quantity == null ? 0 : clamp(n(f.sub.quantity) - n(f.past.quantity), -100, 100)),
   },
   {
-    spec: { name: 'seat_changes_90d', kind: 'count', description: 'quantity changes in 90 days', sentence: (v) => `${plural(v, 'seat change')} in 90 days` },
+    spec: { name: 'seat_changes_90d', kind: 'count', description: 'quantity changes in 90 days', sentence: (v) => `${plural(v, 'seat change')} in 90 days`, driver: { fact: 'plan_moves' } },
     value: (f) => clamp(n(f.changes?.seat_changes_90d), 0, 50),
   },
   {
-    spec: { name: 'seat_decreases_60d', kind: 'count', description: 'quantity decreases in 60 days', sentence: (v) => `seats reduced ${plural(v, 'time')} in 60 days` },
+    spec: { name: 'seat_decreases_60d', kind: 'count', description: 'quantity decreases in 60 days', sentence: (v) => `seats reduced ${plural(v, 'time')} in 60 days`, driver: { fact: 'plan_moves' } },
     value: (f) => clamp(n(f.changes?.seat_decreases_60d), 0, 50),
   },
   {
-    spec: { name: 'downgrades_60d', kind: 'count', description: 'MRR decreases in 60 days', sentence: (v) => `${plural(v, 'downgrade')} in 60 days` },
+    spec: { name: 'downgrades_60d', kind: 'count', description: 'MRR decreases in 60 days', sentence: (v) => `${plural(v, 'downgrade')} in 60 days`, driver: { fact: 'plan_moves' } },
     value: (f) => clamp(n(f.changes?.downgrades_60d), 0, 50),
   },
   {
-    spec: { name: 'upgrades_60d', kind: 'count', description: 'MRR increases (seats added, plan upgraded) in 60 days', sentence: (v) => `${plural(v, 'upgrade')} in 60 days` },
+    spec: { name: 'upgrades_60d', kind: 'count', description: 'MRR increases (seats added, plan upgraded) in 60 days', sentence: (v) => `${plural(v, 'upgrade')} in 60 days`, driver: { fact: 'plan_moves' } },
     value: (f) => clamp(n(f.changes?.upgrades_60d), 0, 50),
   },
   {
-    spec: { name: 'upgrades_90d', kind: 'count', description: 'MRR increases in 90 days', sentence: (v) => `${plural(v, 'upgrade')} in 90 days` },
+    spec: { name: 'upgrades_90d', kind: 'count', description: 'MRR increases in 90 days', sentence: (v) => `${plural(v, 'upgrade')} in 90 days`, driver: { fact: 'plan_moves' } },
     value: (f) => clamp(n(f.changes?.upgrades_90d), 0, 50),
   },
   {
-    spec: { name: 'downgrades_90d', kind: 'count', description: 'MRR decreases in 90 days', sentence: (v) => `${plural(v, 'downgrade')} in 90 days` },
+    spec: { name: 'downgrades_90d', kind: 'count', description: 'MRR decreases in 90 days', sentence: (v) => `${plural(v, 'downgrade')} in 90 days`, driver: { fact: 'plan_moves' } },
     value: (f) => clamp(n(f.changes?.downgrades_90d), 0, 50),
   },
   {
-    spec: { name: 'net_plan_moves', kind: 'number', description: 'upgrades minus downgrades over the customer lifetime', sentence: (v) => `net ${v >= 0 ? '+' : ''}${Math.round(v)} plan moves so far` },
+    spec: { name: 'net_plan_moves', kind: 'number', description: 'upgrades minus downgrades over the customer lifetime', sentence: (v) => `net ${v >= 0 ? '+' : ''}${Math.round(v)} plan moves so far`, driver: { fact: 'plan_moves', absent: (v) => Math.round(v) === 0 } },
     value: (f) => clamp(n(f.changes?.upgrades_total) - n(f.changes?.downgrades_total), -20, 20),
   },
   {
-    spec: { name: 'plan_changes', kind: 'count', description: 'price changes over the customer lifetime', sentence: (v) => `${plural(v, 'plan change')} so far` },
+    spec: { name: 'plan_changes', kind: 'count', description: 'price changes over the customer lifetime', sentence: (v) => `${plural(v, 'plan change')} so far`, driver: { fact: 'plan_moves' } },
     value: (f) => clamp(n(f.changes?.plan_changes), 0, 100),
   },
   {
-    spec: { name: 'days_since_plan_change', kind: 'days', description: 'days since the last price or MRR change (tenure if none), max 730', sentence: (v) => `last plan change ${Math.round(v)} days ago` },
+    spec: { name: 'days_since_plan_change', kind: 'days', description: 'days since the last price or MRR change (tenure if none), max 730', sentence: (v) => `last plan change ${Math.round(v)} days ago`, driver: { fact: 'plan_moves', absent: (v, row) => { const tenure = row('tenure_days'); return tenure !== undefined && Math.abs(Math.min(tenure, 730) - v) < 1; } } },
     value: (f) => clamp(days(f.asOf - n(f.changes?.last_plan_change, n(f.sub.first_start, f.asOf))), 0, 730),
   },
   {
@@ -214,51 +252,51 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(n(f.sub.ended_subscriptions), 0, 50),
   },
   {
-    spec: { name: 'failed_payments_30d', kind: 'count', description: 'failed payment attempts in 30 days', sentence: (v) => `${plural(v, 'failed payment')} in 30 days` },
+    spec: { name: 'failed_payments_30d', kind: 'count', description: 'failed payment attempts in 30 days', sentence: (v) => `${plural(v, 'failed payment')} in 30 days`, driver: { fact: 'failed_payments' } },
     value: (f) => clamp(n(f.failures?.failures_30d), 0, 50),
   },
   {
-    spec: { name: 'failed_payments_60d', kind: 'count', description: 'failed payment attempts in 60 days', sentence: (v) => `${plural(v, 'failed payment')} in 60 days` },
+    spec: { name: 'failed_payments_60d', kind: 'count', description: 'failed payment attempts in 60 days', sentence: (v) => `${plural(v, 'failed payment')} in 60 days`, driver: { fact: 'failed_payments' } },
     value: (f) => clamp(n(f.failures?.failures_60d), 0, 50),
   },
   {
-    spec: { name: 'failed_payments_90d', kind: 'count', description: 'failed payment attempts in 90 days', sentence: (v) => `${plural(v, 'failed payment')} in 90 days` },
+    spec: { name: 'failed_payments_90d', kind: 'count', description: 'failed payment attempts in 90 days', sentence: (v) => `${plural(v, 'failed payment')} in 90 days`, driver: { fact: 'failed_payments' } },
     value: (f) => clamp(n(f.failures?.failures_90d), 0, 100),
   },
   {
-    spec: { name: 'failed_payments_365d', kind: 'count', description: 'failed payment attempts in 365 days', sentence: (v) => `${plural(v, 'failed payment')} in a year` },
+    spec: { name: 'failed_payments_365d', kind: 'count', description: 'failed payment attempts in 365 days', sentence: (v) => `${plural(v, 'failed payment')} in a year`, driver: { fact: 'failed_payments' } },
     value: (f) => clamp(n(f.failures?.failures_365d), 0, 200),
   },
   {
-    spec: { name: 'days_since_last_failure', kind: 'days', description: 'days since the last failed payment, 365 when none', sentence: (v) => (v >= 365 ? 'no failed payment in a year' : `last failed payment ${Math.round(v)} days ago`) },
+    spec: { name: 'days_since_last_failure', kind: 'days', description: 'days since the last failed payment, 365 when none', sentence: (v) => (v >= 365 ? 'no failed payment in a year' : `last failed payment ${Math.round(v)} days ago`), driver: { fact: 'failed_payments', absent: (v) => v >= 365 } },
     value: (f) => (f.failures?.last_failed_at == null ? 365 : clamp(days(f.asOf - f.failures.last_failed_at), 0, 365)),
   },
   {
-    spec: { name: 'dunning_attempt', kind: 'count', description: 'failed attempts on invoices still unpaid (current dunning attempt)', sentence: (v) => (v > 0 ? `in dunning, attempt ${Math.round(v)}` : 'not in dunning') },
+    spec: { name: 'dunning_attempt', kind: 'count', description: 'failed attempts on invoices still unpaid (current dunning attempt)', sentence: (v) => (v > 0 ? `in dunning, attempt ${Math.round(v)}` : 'not in dunning'), driver: { fact: 'payment_overdue' } },
     value: (f) => clamp(n(f.failures?.dunning_attempt), 0, 20),
   },
   {
-    spec: { name: 'past_due', kind: 'bool', description: 'a live subscription is past_due or unpaid', sentence: (v) => (v ? 'subscription past due' : 'subscription in good standing') },
+    spec: { name: 'past_due', kind: 'bool', description: 'a live subscription is past_due or unpaid', sentence: (v) => (v ? 'subscription past due' : 'subscription in good standing'), driver: { fact: 'payment_overdue' } },
     value: (f) => bool(f.sub.any_past_due || f.sub.any_unpaid),
   },
   {
-    spec: { name: 'has_payment_method', kind: 'bool', description: 'a payment method is attached', sentence: (v) => (v ? 'payment method on file' : 'no payment method on file') },
+    spec: { name: 'has_payment_method', kind: 'bool', description: 'a payment method is attached', sentence: (v) => (v ? 'payment method on file' : 'no payment method on file'), driver: { absent: (v) => v !== 0 } },
     value: (f) => bool(f.paymentMethod.live > 0),
   },
   {
-    spec: { name: 'card_expiring_30d', kind: 'bool', description: 'the payment card expires within 30 days (or already has)', sentence: (v) => (v ? 'card expires within 30 days' : 'card not expiring soon') },
+    spec: { name: 'card_expiring_30d', kind: 'bool', description: 'the payment card expires within 30 days (or already has)', sentence: (v) => (v ? 'card expires within 30 days' : 'card not expiring soon'), driver: { fact: 'card_expiry' } },
     value: (f) => bool(f.paymentMethod.cardExpiresAt !== null && f.paymentMethod.cardExpiresAt - f.asOf <= 30 * DAY_SECONDS),
   },
   {
-    spec: { name: 'days_to_card_expiry', kind: 'days', description: 'days until the card expires (-60..730; 730 when no card)', sentence: (v) => (v < 0 ? `card expired ${Math.round(-v)} days ago` : v >= 730 ? 'no card expiry soon' : `card expires in ${Math.round(v)} days`) },
+    spec: { name: 'days_to_card_expiry', kind: 'days', description: 'days until the card expires (-60..730; 730 when no card)', sentence: (v) => (v < 0 ? `card expired ${Math.round(-v)} days ago` : v >= 730 ? 'no card expiry soon' : `card expires in ${Math.round(v)} days`), driver: { fact: 'card_expiry', absent: (v) => v >= 730 } },
     value: (f) => (f.paymentMethod.cardExpiresAt === null ? 730 : clamp(days(f.paymentMethod.cardExpiresAt - f.asOf), -60, 730)),
   },
   {
-    spec: { name: 'card_expires_before_renewal', kind: 'bool', description: 'the card on file expires before the next renewal charge (that charge will be declined unless the card is updated)', sentence: (v) => (v ? 'card expires before the next renewal' : 'card valid at the next renewal') },
+    spec: { name: 'card_expires_before_renewal', kind: 'bool', description: 'the card on file expires before the next renewal charge (that charge will be declined unless the card is updated)', sentence: (v) => (v ? 'card expires before the next renewal' : 'card valid at the next renewal'), driver: { fact: 'card_expiry' } },
     value: (f) => bool(f.paymentMethod.cardExpiresAt !== null && f.sub.period_end != null && f.paymentMethod.cardExpiresAt <= Number(f.sub.period_end)),
   },
   {
-    spec: { name: 'renewal_on_expired_card_30d', kind: 'bool', description: 'a renewal is due within 30 days and the card on file will have expired by then', sentence: (v) => (v ? 'renews within 30 days on an expired card' : 'no renewal due on an expired card') },
+    spec: { name: 'renewal_on_expired_card_30d', kind: 'bool', description: 'a renewal is due within 30 days and the card on file will have expired by then', sentence: (v) => (v ? 'renews within 30 days on an expired card' : 'no renewal due on an expired card'), driver: { fact: 'card_expiry' } },
     value: (f) => {
       const end = f.sub.period_end == null ? null : Number(f.sub.period_end);
       const card = f.paymentMethod.cardExpiresAt;
@@ -266,26 +304,26 @@ const DEFINITIONS: FeatureDefinition[] = [
     },
   },
   {
-    spec: { name: 'payment_method_card', kind: 'category_onehot', description: 'payment method type is card', sentence: (v) => (v ? 'pays by card' : 'does not pay by card') },
+    spec: { name: 'payment_method_card', kind: 'category_onehot', description: 'payment method type is card', sentence: (v) => (v ? 'pays by card' : 'does not pay by card'), driver: { fact: 'payment_method_type' } },
     value: (f) => bool(paymentMethodType(f) === 'card'),
   },
   {
-    spec: { name: 'payment_method_bank_debit', kind: 'category_onehot', description: 'payment method type is a bank debit (SEPA, ACH, BACS...)', sentence: (v) => (v ? 'pays by bank debit' : 'does not pay by bank debit') },
+    spec: { name: 'payment_method_bank_debit', kind: 'category_onehot', description: 'payment method type is a bank debit (SEPA, ACH, BACS...)', sentence: (v) => (v ? 'pays by bank debit' : 'does not pay by bank debit'), driver: { fact: 'payment_method_type' } },
     value: (f) => bool(BANK_DEBIT_TYPES.has(paymentMethodType(f) ?? '')),
   },
   {
-    spec: { name: 'payment_method_other', kind: 'category_onehot', description: 'payment method of another type (wallets, link...)', sentence: (v) => (v ? 'pays by another method' : 'no other payment method') },
+    spec: { name: 'payment_method_other', kind: 'category_onehot', description: 'payment method of another type (wallets, link...)', sentence: (v) => (v ? 'pays by another method' : 'no other payment method'), driver: { fact: 'payment_method_type' } },
     value: (f) => {
       const type = paymentMethodType(f);
       return bool(type !== null && type !== 'card' && !BANK_DEBIT_TYPES.has(type));
     },
   },
   {
-    spec: { name: 'prepaid_card', kind: 'bool', description: 'the card is prepaid', sentence: (v) => (v ? 'prepaid card' : 'not a prepaid card') },
+    spec: { name: 'prepaid_card', kind: 'bool', description: 'the card is prepaid', sentence: (v) => (v ? 'prepaid card' : 'not a prepaid card'), driver: { fact: 'card_funding' } },
     value: (f) => bool(f.paymentMethod.funding === 'prepaid'),
   },
   {
-    spec: { name: 'debit_card', kind: 'bool', description: 'the card is a debit card (declines for insufficient funds are more common)', sentence: (v) => (v ? 'debit card' : 'not a debit card') },
+    spec: { name: 'debit_card', kind: 'bool', description: 'the card is a debit card (declines for insufficient funds are more common)', sentence: (v) => (v ? 'debit card' : 'not a debit card'), driver: { fact: 'card_funding' } },
     value: (f) => bool(f.paymentMethod.funding === 'debit'),
   },
   {
@@ -301,11 +339,11 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => bool(f.sub.any_cancel_at_period_end),
   },
   {
-    spec: { name: 'discount_active', kind: 'bool', description: 'a discount is in force', sentence: (v) => (v ? 'has an active discount' : 'no active discount') },
+    spec: { name: 'discount_active', kind: 'bool', description: 'a discount is in force', sentence: (v) => (v ? 'has an active discount' : 'no active discount'), driver: { fact: 'discount' } },
     value: (f) => bool(discountActive(f)),
   },
   {
-    spec: { name: 'discount_days_left', kind: 'days', description: 'days until the active discount ends (365 for a forever discount, 0 when none)', sentence: (v) => (v <= 0 ? 'no discount ending' : `discount ends in ${Math.round(v)} days`) },
+    spec: { name: 'discount_days_left', kind: 'days', description: 'days until the active discount ends (365 for a forever discount, 0 when none)', sentence: (v) => (v <= 0 ? 'no discount ending' : `discount ends in ${Math.round(v)} days`), driver: { fact: 'discount', absent: (v) => v <= 0 } },
     value: (f) => {
       if (!discountActive(f)) return 0;
       const ends = [f.sub.discount_end, f.discounts?.discount_end].filter((e): e is number => e !== null && e !== undefined);
@@ -313,22 +351,22 @@ const DEFINITIONS: FeatureDefinition[] = [
     },
   },
   {
-    spec: { name: 'days_since_discount_ended', kind: 'days', description: 'days since a discount ran out or was removed (365 when none)', sentence: (v) => (v >= 365 ? 'no discount ended recently' : `discount ended ${Math.round(v)} days ago`) },
+    spec: { name: 'days_since_discount_ended', kind: 'days', description: 'days since a discount ran out or was removed (365 when none)', sentence: (v) => (v >= 365 ? 'no discount ended recently' : `discount ended ${Math.round(v)} days ago`), driver: { fact: 'discount', absent: (v) => v >= 365 } },
     value: (f) => {
       const ends = [f.changes?.discount_ended_at, f.discounts?.last_discount_ended].filter((e): e is number => e !== null && e !== undefined && e <= f.asOf);
       return ends.length === 0 ? 365 : clamp(days(f.asOf - Math.max(...ends)), 0, 365);
     },
   },
   {
-    spec: { name: 'trialing', kind: 'bool', description: 'a live subscription is in trial', sentence: (v) => (v ? 'in trial' : 'not in trial') },
+    spec: { name: 'trialing', kind: 'bool', description: 'a live subscription is in trial', sentence: (v) => (v ? 'in trial' : 'not in trial'), driver: { fact: 'trial' } },
     value: (f) => bool(f.sub.any_trialing),
   },
   {
-    spec: { name: 'trial_days_left', kind: 'days', description: 'days left in the trial (0 when not trialing)', sentence: (v) => `${Math.round(v)} trial days left` },
+    spec: { name: 'trial_days_left', kind: 'days', description: 'days left in the trial (0 when not trialing)', sentence: (v) => (Math.round(v) === 0 ? 'trial ends today' : `${plural(v, 'trial day')} left`), driver: { fact: 'trial', absent: (v) => v <= 0 } },
     value: (f) => (f.sub.any_trialing ? daysUntil(f.sub.trial_end, f.asOf, 365) : 0),
   },
   {
-    spec: { name: 'invoice_amount_trend', kind: 'ratio', description: 'log ratio of the last invoice to the mean of the three before', sentence: (v) => `last invoice ${v >= 0 ? 'up' : 'down'} ${Math.abs(Math.round(Math.expm1(v) * 100))}% on earlier ones` },
+    spec: { name: 'invoice_amount_trend', kind: 'ratio', description: 'log ratio of the last invoice to the mean of the three before', sentence: (v) => (Math.exp(v) >= 3 ? `last invoice ${round1(Math.exp(v))} times the earlier ones` : `last invoice ${v >= 0 ? 'up' : 'down'} ${Math.abs(Math.round(Math.expm1(v) * 100))}% on earlier ones`) },
     value: (f) => {
       const last = f.invoices?.last_amount;
       const prev = f.invoices?.previous_amount_avg;
@@ -337,11 +375,11 @@ const DEFINITIONS: FeatureDefinition[] = [
     },
   },
   {
-    spec: { name: 'refunds_60d', kind: 'count', description: 'refunds in 60 days', sentence: (v) => `${plural(v, 'refund')} in 60 days` },
+    spec: { name: 'refunds_60d', kind: 'count', description: 'refunds in 60 days', sentence: (v) => `${plural(v, 'refund')} in 60 days`, driver: { fact: 'refunds' } },
     value: (f) => clamp(n(f.refunds?.refunds_60d), 0, 50),
   },
   {
-    spec: { name: 'refunds_90d', kind: 'count', description: 'refunds in 90 days', sentence: (v) => `${plural(v, 'refund')} in 90 days` },
+    spec: { name: 'refunds_90d', kind: 'count', description: 'refunds in 90 days', sentence: (v) => `${plural(v, 'refund')} in 90 days`, driver: { fact: 'refunds' } },
     value: (f) => clamp(n(f.refunds?.refunds_90d), 0, 50),
   },
   {
@@ -349,11 +387,11 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(n(f.disputes?.disputes_90d), 0, 20),
   },
   {
-    spec: { name: 'days_to_period_end', kind: 'days', description: 'days until the current billing period ends (next renewal)', sentence: (v) => `renews in ${Math.round(v)} days` },
+    spec: { name: 'days_to_period_end', kind: 'days', description: 'days until the current billing period ends (next renewal)', sentence: (v) => (Math.round(v) === 0 ? 'renews today' : `renews in ${plural(v, 'day')}`), driver: { fact: 'renewal' } },
     value: (f) => daysUntil(f.sub.period_end, f.asOf, 800),
   },
   {
-    spec: { name: 'days_to_renewal_45', kind: 'days', description: 'days until the next renewal charge, capped at 45: the fine timing of the next collection (and dunning) for monthly plans', sentence: (v) => (v >= 45 ? 'no renewal charge within 45 days' : `next charge in ${Math.round(v)} days`) },
+    spec: { name: 'days_to_renewal_45', kind: 'days', description: 'days until the next renewal charge, capped at 45: the fine timing of the next collection (and dunning) for monthly plans', sentence: (v) => (v >= 45 ? 'no renewal charge within 45 days' : Math.round(v) === 0 ? 'next charge today' : `next charge in ${plural(v, 'day')}`), driver: { fact: 'renewal', absent: (v) => v >= 45 } },
     value: (f) => daysUntil(f.sub.period_end, f.asOf, 45),
   },
   {
@@ -361,23 +399,23 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => bool(f.account !== PLATFORM_ACCOUNT),
   },
   {
-    spec: { name: 'median_days_to_pay', kind: 'days', description: 'median days from invoice finalization to payment over 365 days', sentence: (v) => `pays invoices in ${round1(v)} days (median)` },
+    spec: { name: 'median_days_to_pay', kind: 'days', description: 'median days from invoice finalization to payment over 365 days', sentence: (v) => `pays invoices in ${round1(v)} days (median)`, driver: { fact: 'payment_speed', absent: (v) => v < 1 } },
     value: (f) => clamp(n(f.invoices?.median_days_to_pay), 0, 120),
   },
   {
-    spec: { name: 'late_paid_share', kind: 'ratio', description: 'share of invoices in 365 days paid more than 7 days after finalization', sentence: (v) => `${Math.round(v * 100)}% of invoices paid late` },
+    spec: { name: 'late_paid_share', kind: 'ratio', description: 'share of invoices in 365 days paid more than 7 days after finalization', sentence: (v) => `${Math.round(v * 100)}% of invoices paid late`, driver: { fact: 'payment_speed' } },
     value: (f) => clamp(n(f.invoices?.late_paid_share), 0, 1),
   },
   {
-    spec: { name: 'open_invoice_amount_log', kind: 'money', description: 'log(1 + approximate USD) of invoices open (unpaid) at asOf', sentence: (v) => `$${usdFromLog(v)} unpaid` },
+    spec: { name: 'open_invoice_amount_log', kind: 'money', description: 'log(1 + approximate USD) of invoices open (unpaid) at asOf', sentence: (v) => `$${usdFromLog(v)} unpaid`, driver: { fact: 'payment_overdue' } },
     value: (f) => Math.log1p(Math.max(0, n(f.invoices?.open_amount_usd))),
   },
   {
-    spec: { name: 'open_invoices', kind: 'count', description: 'invoices open (unpaid) at asOf', sentence: (v) => plural(v, 'unpaid invoice') },
+    spec: { name: 'open_invoices', kind: 'count', description: 'invoices open (unpaid) at asOf', sentence: (v) => plural(v, 'unpaid invoice'), driver: { fact: 'payment_overdue' } },
     value: (f) => clamp(n(f.invoices?.open_invoices), 0, 50),
   },
   {
-    spec: { name: 'max_days_overdue', kind: 'days', description: 'days since the oldest open invoice was due (0 when none)', sentence: (v) => `invoice unpaid for ${Math.round(v)} days` },
+    spec: { name: 'max_days_overdue', kind: 'days', description: 'days since the oldest open invoice was due (0 when none)', sentence: (v) => (Math.round(v) === 0 ? 'invoice due today unpaid' : `invoice unpaid for ${plural(v, 'day')}`), driver: { fact: 'payment_overdue', absent: (v, row) => (row('open_invoices') ?? 1) === 0 } },
     value: (f) => clamp(n(f.invoices?.max_days_open), 0, 365),
   },
   {

@@ -19,7 +19,9 @@ export function healthRoutes() {
       }
     }
     const ready = Object.values(checks).every(Boolean);
-    return c.json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503);
+    // The model is reported beside the checks, never one of them: webhooks must flow before any model exists.
+    const model = deps.healthInfo?.().model;
+    return c.json({ status: ready ? 'ready' : 'not_ready', checks, ...(model === undefined ? {} : { model }) }, ready ? 200 : 503);
   });
   return routes;
 }

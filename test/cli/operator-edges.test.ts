@@ -360,8 +360,10 @@ describe('churn train and score output', () => {
     await database?.close();
   });
 
+  // one environment (database and MODEL_DIR) for training and the scoring runs after it
+  let env: NodeJS.ProcessEnv;
   it('results and progress on stdout, JSON logs on stderr; the training bar ends at the epoch reached', async () => {
-    const env = userEnv({ DATABASE_URL: database.url });
+    env = userEnv({ DATABASE_URL: database.url });
     const train = await churn(['train'], env, 120_000);
     expect(train.code).toBe(0);
     const score = await churn(['score'], env);
@@ -379,5 +381,63 @@ describe('churn train and score output', () => {
     expect(train.stdout).toContain(`training stopped early at epoch ${total} of 40`);
     expect(train.stdout).toMatch(/^model churn v\S+: trained on \d+ snapshots/m);
     expect(score.stdout).toMatch(/^scored \d+ customer\(s\) as of /m);
+  });
+
+  const storedScores = async () => (await database.query<{ n: number }>(sql`select count(*)::int as n from scores`))[0]!.n;
+
+  it('score prints the most at-risk customers (who, risk, band, MRR, at risk, why) and writes a CSV sorted by risk with the as-of date', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'churn-score-'));
+    const out = join(dir, 'scores.csv');
+    const r = await churn(['score', '--out', out, '--top', '5'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const table = lines(r.stdout.slice(r.stdout.indexOf('most at risk')));
+    expect(table[1]).toMatch(/^customer\s+risk\s+band\s+MRR\s+at risk\s+why$/);
+    expect(table.slice(2)).toHaveLength(5);
+    // a name or an email, the probability, a band, money, then the reasons
+    for (const l of table.slice(2)) expect(l).toMatch(/^\S.*@.*\s\d+\.\d%\s+(low|medium|high|critical)\s+\$[\d,.]+\s+\$[\d,.]+\s+\S/);
+    const csv = readFileSync(out, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('customer,account,name,email,probability,risk_band,mrr_minor,revenue_at_risk_minor,currency,drivers,as_of,model_version');
+    const probabilities = csv.slice(1).map((l) => Number(l.match(/,(0\.\d{4}|1\.0000),/)![1]));
+    expect(probabilities).toEqual([...probabilities].sort((a, b) => b - a));
+    const asOf = r.stdout.match(/as of (\S+) /)![1]!;
+    expect(csv.slice(1).every((l) => l.includes(`,${asOf},`))).toBe(true);
+  });
+
+  it('score --as-of beyond the newest stored event is refused (exit 2) and stores nothing', async () => {
+    const before = await storedScores();
+    const r = await churn(['score', '--as-of', '2099-01-01'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^churn: --as-of 2099-01-01T00:00:00.000Z is after the newest stored event \(\d{4}-/m);
+    expect(await storedScores()).toBe(before);
+  });
+
+  it('score --out to a path that cannot be written fails before anything is scored or stored', async () => {
+    const before = await storedScores();
+    const r = await churn(['score', '--out', join(tmpdir(), 'no-such-dir-churn', 'scores.csv')], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^churn: cannot write --out .*no-such-dir-churn\/scores\.csv: ENOENT/m);
+    expect(await storedScores()).toBe(before);
+  });
+});
+
+describe('churn train on an account too small to train', () => {
+  let database: Database & { url?: string };
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+    const events: StripeEventEnvelope[] = [];
+    await simulateToSink({ customers: 60, months: 2, seed: 4 }, { write: (e) => void events.push(e as unknown as StripeEventEnvelope) });
+    await ingestEvents(database, events, { source: 'ingest' });
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('says what is missing (months, churners), when training becomes possible, and what to do', async () => {
+    const r = await churn(['train'], userEnv({ DATABASE_URL: database.url }), 120_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^churn: not enough history to train yet: need at least 3 monthly snapshots/m);
+    expect(r.stderr).toMatch(/^Stored history: \d\.\d month\(s\), \d{4}-\d\d-\d\d … \d{4}-\d\d-\d\d\. Training needs 3 monthly snapshots .* allows them from \d{4}-\d\d-\d\d\) and at least 23 churners/m);
+    expect(r.stderr).toMatch(/^What to do: /m);
+    expect((await database.query<{ n: number }>(sql`select count(*)::int as n from model_versions`))[0]!.n).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeBackend, initBackend, tf } from '../../src/ml/backend.js';
-import { explain, explainMatrix } from '../../src/ml/explain.js';
+import { explain, explainMatrix, MIN_DRIVER_CONTRIBUTION } from '../../src/ml/explain.js';
 import { rocAuc } from '../../src/ml/metrics.js';
 import { buildModel, decidePromotion, trainCandidate, trainModel, type ChurnModel } from '../../src/ml/model.js';
 import { scoreMatrix, scoreWithDrivers } from '../../src/ml/predict.js';
@@ -174,12 +174,33 @@ describe('explanations', () => {
     for (const d of drivers) expect(d[0]!.contribution).toBeGreaterThan(0.1);
   });
 
-  it('list risk-raising drivers before protective ones, with the spec sentence', () => {
-    const row = Array.from(s.test.x.data.subarray(0, COLS));
-    const drivers = explain(model, row, featureSet, { top: COLS });
-    const signs = drivers.map((d) => d.contribution > 0);
-    expect(signs).toEqual([...signs].sort((a, b) => Number(b) - Number(a)));
-    expect(drivers[0]!.sentence).toBe(featureSet.features.find((f) => f.name === drivers[0]!.feature)!.sentence(drivers[0]!.value));
+  it('list only risk-raising drivers, largest first, with the spec sentence', () => {
+    let shown = 0;
+    for (let r = 0; r < 200; r++) {
+      const row = Array.from(s.test.x.data.subarray(r * COLS, (r + 1) * COLS));
+      const drivers = explain(model, row, featureSet, { top: COLS });
+      const contributions = drivers.map((d) => d.contribution);
+      expect(contributions.every((c) => c >= MIN_DRIVER_CONTRIBUTION)).toBe(true);
+      expect(contributions).toEqual([...contributions].sort((a, b) => b - a));
+      for (const d of drivers) expect(d.sentence).toBe(featureSet.features.find((f) => f.name === d.feature)!.sentence(d.value));
+      shown += drivers.length;
+    }
+    expect(shown).toBeGreaterThan(0);
+  });
+
+  it("apply each feature's driver rules: an absence is never a reason, one fact gives one driver", () => {
+    const p = scoreMatrix(model, s.test.x);
+    const riskiest = Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!).slice(0, 50);
+    const rows = { data: new Float32Array(riskiest.flatMap((r) => Array.from(s.test.x.data.subarray(r * COLS, (r + 1) * COLS)))), rows: 50, cols: COLS };
+    // the planted feature, declared absent at every value, is never shown
+    const absent = { ...featureSet, features: featureSet.features.map((f) => (f.name === 'f2' ? { ...f, driver: { absent: () => true } } : f)) };
+    expect(explainMatrix(model, rows, absent, { top: COLS }).flat().filter((d) => d.feature === 'f2')).toEqual([]);
+    // every feature stating one fact: at most one driver per customer, the largest
+    const oneFact = { ...featureSet, features: featureSet.features.map((f) => ({ ...f, driver: { ...f.driver, fact: 'same' } })) };
+    const all = explainMatrix(model, rows, featureSet, { top: COLS });
+    const grouped = explainMatrix(model, rows, oneFact, { top: COLS });
+    expect(grouped.every((d) => d.length <= 1)).toBe(true);
+    expect(grouped.map((d) => d[0]?.feature)).toEqual(all.map((d) => d[0]?.feature));
   });
 
   it('make one predict call per chunk, not one per feature', () => {

@@ -7,7 +7,8 @@ import { initBackend } from '../../src/ml/backend.js';
 import { buildTrainingSet, InsufficientDataError } from '../../src/ml/dataset.js';
 import { featureMatrixAt } from '../../src/ml/features.js';
 import { championVersion, listModelVersions } from '../../src/ml/registry.js';
-import { scoreAllCustomers, scoresCsv } from '../../src/services/scoring/score-all-customers.js';
+import { scoreAllCustomers } from '../../src/services/scoring/score-all-customers.js';
+import { AT_RISK_CSV_HEADER, atRiskCsv, rankAtRisk } from '../../src/services/scoring/at-risk.js';
 import { trainChurnModel } from '../../src/services/training/train-model.js';
 import { writeTrainingReport } from '../../src/services/training/write-report.js';
 import { loadModelFiles } from '../../src/ml/registry.js';
@@ -105,18 +106,22 @@ describe('churn pipeline on a simulated account [postgres]', () => {
     const result = await scoreAllCustomers(db, { asOf, model });
     const live = await featureMatrixAt(db, asOf);
     expect(result.customers.length).toBe(live.keys.length);
-    // up to three drivers each; three whenever anything moves the probability (a customer the model
-    // puts at ~0 can have fewer features that move it measurably)
-    expect(result.customers.filter((c) => !(c.probability >= 0 && c.probability <= 1 && c.drivers.length <= 3 && (c.probability < 1e-4 || c.drivers.length === 3)))).toEqual([]);
+    // up to three drivers each, each raising the risk (test/ml/drivers-account.test.ts checks what they say)
+    expect(result.customers.filter((c) => !(c.probability >= 0 && c.probability <= 1 && c.drivers.length <= 3 && c.drivers.every((d) => d.contribution > 0)))).toEqual([]);
     const stored = await db.query<{ n: number; v: string }>((await import('drizzle-orm')).sql`select count(*)::int as n, min(model_version) as v from scores where as_of = ${asOf}`);
     expect(stored[0]).toEqual({ n: live.keys.length, v: trained.version });
     // re-scoring the same snapshot replaces rows instead of duplicating them
     await scoreAllCustomers(db, { asOf, model });
     const again = await db.query<{ n: number }>((await import('drizzle-orm')).sql`select count(*)::int as n from scores`);
     expect(again[0]!.n).toBe(live.keys.length);
-    const csv = scoresCsv(result).trim().split('\n');
-    expect(csv[0]).toBe('customer,account,probability,risk_band,top_drivers,model_version');
+    const ranked = await rankAtRisk(db, result);
+    const csv = atRiskCsv(ranked, { asOf, modelVersion: result.modelVersion }).trim().split('\n');
+    expect(csv[0]).toBe(AT_RISK_CSV_HEADER);
     expect(csv.length).toBe(result.customers.length + 1);
+    // riskiest first, every live customer with an MRR in their currency
+    const probabilities = ranked.map((c) => c.probability);
+    expect(probabilities).toEqual([...probabilities].sort((a, b) => b - a));
+    expect(ranked.filter((c) => !(c.mrr >= 0 && c.currency && c.revenueAtRisk === Math.round(c.probability * c.mrr)))).toEqual([]);
     // the riskiest customers' drivers read like sentences
     const top = [...result.customers].sort((a, b) => b.probability - a.probability)[0]!;
     expect(top.drivers[0]!.sentence.length).toBeGreaterThan(5);

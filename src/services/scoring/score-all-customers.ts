@@ -98,13 +98,3 @@ export async function storeScores(
     input.onProgress?.(Math.min(i + batch, input.customers.length), input.customers.length);
   }
 }
-
-/** CSV of scores: customer, account, probability, band, top drivers, model version. */
-export function scoresCsv(result: Pick<ScoreAllResult, 'customers' | 'modelVersion'>): string {
-  const esc = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  const lines = ['customer,account,probability,risk_band,top_drivers,model_version'];
-  for (const c of result.customers) {
-    lines.push([esc(c.customerId), esc(c.account), c.probability.toFixed(4), c.band, esc(c.drivers.map((d) => d.sentence).join('; ')), esc(result.modelVersion)].join(','));
-  }
-  return `${lines.join('\n')}\n`;
-}
