@@ -35,6 +35,7 @@ import {
   discountRank,
   disputeRank,
   invoiceRank,
+  orderRank,
   paymentMethodRank,
   subscriptionRank,
   type VersionKey,
@@ -121,15 +122,16 @@ export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): 
     const account = eventAccount(event);
     const base = { account, created: event.created, eventId: event.id, type: event.type };
     const t = event.type;
+    const ranked = (lifecycleRank: number) => orderRank(event.id, lifecycleRank);
     if (/^customer\.(created|updated|deleted)$/.test(t)) {
-      custs.push({ ...base, rank: customerRank(t), row: { ...normalizeCustomer(obj), deleted: t === 'customer.deleted' || obj.deleted === true } });
+      custs.push({ ...base, rank: ranked(customerRank(t)), row: { ...normalizeCustomer(obj), deleted: t === 'customer.deleted' || obj.deleted === true } });
     } else if (SUBSCRIPTION_TYPES.test(t)) {
-      subs.push({ ...base, rank: subscriptionRank(t, obj), row: { ...normalizeSubscription(obj), deleted: t === 'customer.subscription.deleted' } });
+      subs.push({ ...base, rank: ranked(subscriptionRank(t, obj)), row: { ...normalizeSubscription(obj), deleted: t === 'customer.subscription.deleted' } });
     } else if (t.startsWith('customer.discount.')) {
-      dcs.push({ ...base, rank: discountRank(t), row: { ...normalizeDiscount(obj), deleted: t === 'customer.discount.deleted' } });
+      dcs.push({ ...base, rank: ranked(discountRank(t)), row: { ...normalizeDiscount(obj), deleted: t === 'customer.discount.deleted' } });
     } else if (t.startsWith('invoice.')) {
       const inv = normalizeInvoice(obj);
-      invs.push({ ...base, rank: invoiceRank(t, obj), row: inv });
+      invs.push({ ...base, rank: ranked(invoiceRank(t, obj)), row: inv });
       if (t === 'invoice.payment_failed') {
         failures.push({
           account,
@@ -147,15 +149,15 @@ export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): 
     } else if (t.startsWith('payment_method.')) {
       pms.push({
         ...base,
-        rank: paymentMethodRank(t),
+        rank: ranked(paymentMethodRank(t)),
         row: { ...normalizePaymentMethod(obj), detached: t === 'payment_method.detached', attached: t === 'payment_method.attached' },
       });
     } else if (t.startsWith('charge.dispute.')) {
-      dps.push({ ...base, rank: disputeRank(t, obj), row: normalizeDispute(obj, event.created) });
+      dps.push({ ...base, rank: ranked(disputeRank(t, obj)), row: normalizeDispute(obj, event.created) });
     } else if (t.startsWith('refund.') || t === 'charge.refund.updated') {
-      rfs.push({ ...base, rank: 0, row: normalizeRefund(obj, event.created) });
+      rfs.push({ ...base, rank: ranked(0), row: normalizeRefund(obj, event.created) });
     } else if (t.startsWith('charge.')) {
-      chs.push({ ...base, rank: chargeRank(t, obj), row: normalizeCharge(obj) });
+      chs.push({ ...base, rank: ranked(chargeRank(t, obj)), row: normalizeCharge(obj) });
     }
   }
 
