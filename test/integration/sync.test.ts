@@ -20,6 +20,7 @@ describeEachDb('Stripe API sync (backfill, reconcile) against the local Stripe A
   let database: Database;
   let sandbox: StripeSandbox;
   let close: () => Promise<void>;
+  let apiBase: string;
   let stripe: Stripe;
   const now = () => sandbox.store.now();
 
@@ -36,7 +37,8 @@ describeEachDb('Stripe API sync (backfill, reconcile) against the local Stripe A
     seedSampleAccount(sandbox.store, { customers: 7, seed: 12, account: CONNECTED });
     const listening = await sandbox.listen(0);
     close = listening.close;
-    stripe = createStripeClient({ secretKey: sandbox.apiKey, apiBase: listening.url, maxNetworkRetries: 0 });
+    apiBase = listening.url;
+    stripe = createStripeClient({ secretKey: sandbox.apiKey, apiBase, maxNetworkRetries: 0 });
   });
   afterEach(async () => {
     await close();
@@ -111,6 +113,19 @@ describeEachDb('Stripe API sync (backfill, reconcile) against the local Stripe A
     expect(resumed.resources.customers).toMatchObject({ resumedAfter: newestFirst[9]!.id, seen: 13, stored: 13, duplicates: 0 });
     expect(await count('customers')).toBe(23);
     expect(await count('stripe_events', `id like 'evt_sync_cus_%'`)).toBe(23);
+  });
+
+  it('--restart with a wrong key fails on the first call and keeps the stored cursors', async () => {
+    await backfillStripe({ database, stripe, now, pageSize: 10, resources: ['customers', 'subscriptions'] });
+    const kept = await backfillCursors(database, 'platform');
+    expect(kept.map((c) => c.resource)).toEqual(['backfill:customers', 'backfill:subscriptions']);
+    const wrong = createStripeClient({ secretKey: 'sk_test_not_this_one', apiBase, maxNetworkRetries: 0 });
+    await expect(backfillStripe({ database, stripe: wrong, now, restart: true })).rejects.toThrow(/API key/i);
+    expect(await backfillCursors(database, 'platform')).toEqual(kept);
+    // With the right key the restart does forget them, and reads everything again.
+    const restarted = await backfillStripe({ database, stripe, now, pageSize: 10, resources: ['customers'], restart: true });
+    expect(restarted.resources.customers).toMatchObject({ skipped: false, seen: 23, duplicates: 23 });
+    expect((await backfillCursors(database, 'platform')).map((c) => c.resource)).toEqual(['backfill:customers']);
   });
 
   it('a Stripe outage mid-backfill fails it; the rerun skips finished resources and completes', async () => {

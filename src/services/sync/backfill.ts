@@ -23,7 +23,10 @@ export interface BackfillOptions {
    * sandbox's simulated clock for the local API): synthetic snapshots are dated with it.
    */
   now: () => UnixSeconds;
-  /** forget stored cursors and copy everything again (unchanged objects still store nothing) */
+  /**
+   * forget stored cursors and copy everything again (unchanged objects still store nothing); the
+   * cursors are forgotten only after the first Stripe call has succeeded
+   */
   restart?: boolean;
   /** stops after the page in flight; the cursor keeps what was done */
   signal?: AbortSignal;
@@ -126,12 +129,19 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
   const pageSize = Math.min(Math.max(options.pageSize ?? 100, 1), 100);
   const requestOptions: Stripe.RequestOptions | undefined = options.stripeAccount ? { stripeAccount: options.stripeAccount } : undefined;
   const apiVersion = (options.stripe as unknown as { getApiField?: (k: string) => unknown }).getApiField?.('version');
-  if (options.restart) await resetBackfillCursors(options.database, account);
+  // --restart forgets the stored cursors only once Stripe has answered a first call: a wrong key,
+  // a wrong account or an outage must leave the previous progress as it was.
+  let resetPending = options.restart === true;
+  const resetOnceStripeAnswered = async () => {
+    if (!resetPending) return;
+    await resetBackfillCursors(options.database, account);
+    resetPending = false;
+  };
   const summary: BackfillSummary = { account, resources: {} };
   const since = options.now() - (options.days ?? 30) * DAY;
 
   for (const resource of options.resources ?? BACKFILL_RESOURCES) {
-    const state = await readCursor(options.database, account, resource);
+    const state = resetPending ? null : await readCursor(options.database, account, resource);
     const result: ResourceSummary = { skipped: false, resumedAfter: state?.cursor ?? null, seen: 0, stored: 0, duplicates: 0 };
     summary.resources[resource] = result;
     if (state?.completedAt) {
@@ -147,6 +157,7 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
 
     const flush = async () => {
       if (pageItems === 0) return;
+      await resetOnceStripeAnswered();
       const r = await ingestEvents(options.database, page, { source: 'backfill', batchSize: 1000 });
       result.stored += r.stored;
       result.duplicates += r.duplicates;
@@ -195,6 +206,7 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
     }
     await flush();
     checkSignal();
+    await resetOnceStripeAnswered();
     await saveCursor(options.database, account, resource, cursor, 0, true);
   }
   return summary;
