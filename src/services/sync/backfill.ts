@@ -5,10 +5,15 @@ import { customers, syncCursors } from '../../db/schema/index.js';
 import { DAY, type UnixSeconds } from '../../lib/clock.js';
 import { ingestEvents } from '../events/ingest.js';
 import { PLATFORM_ACCOUNT, asStripeEvent, type StripeEventEnvelope } from '../events/parse.js';
+import { rebuildAccountHistory } from './history.js';
 import { syntheticSnapshotEvent, wireJson, type SyncedObjectKind } from './synthetic.js';
 
-/** What backfill copies, in this order; each has its own resumable cursor. */
-export const BACKFILL_RESOURCES = ['customers', 'subscriptions', 'invoices', 'payment_methods', 'events'] as const;
+/**
+ * What backfill does, in this order; each has its own resumable cursor. `history` reads no API: it
+ * rebuilds dated history from what the other resources stored (history.ts), after the events so it
+ * knows where real events begin.
+ */
+export const BACKFILL_RESOURCES = ['customers', 'subscriptions', 'invoices', 'charges', 'refunds', 'disputes', 'payment_methods', 'events', 'history'] as const;
 export type BackfillResource = (typeof BACKFILL_RESOURCES)[number];
 
 export interface BackfillOptions {
@@ -49,6 +54,8 @@ export interface ResourceSummary {
 
 export interface BackfillSummary {
   account: string;
+  /** requests this run made to the Stripe API (every page, every retry) */
+  apiCalls: number;
   resources: Partial<Record<BackfillResource, ResourceSummary>>;
 }
 
@@ -137,90 +144,121 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
     await resetBackfillCursors(options.database, account);
     resetPending = false;
   };
-  const summary: BackfillSummary = { account, resources: {} };
-  const since = options.now() - (options.days ?? 30) * DAY;
-
-  for (const resource of options.resources ?? BACKFILL_RESOURCES) {
-    const state = resetPending ? null : await readCursor(options.database, account, resource);
-    const result: ResourceSummary = { skipped: false, resumedAfter: state?.cursor ?? null, seen: 0, stored: 0, duplicates: 0 };
-    summary.resources[resource] = result;
-    if (state?.completedAt) {
-      result.skipped = true;
-      continue;
-    }
-    options.onResourceStart?.(resource, { resumingAfter: result.resumedAfter });
-    let cursor = result.resumedAfter;
-    let page: StripeEventEnvelope[] = [];
-    let pageCursor: string | null = null;
-    let pageItems = 0;
-    let fetchedAt: UnixSeconds | null = null;
-
-    const flush = async () => {
-      if (pageItems === 0) return;
-      await resetOnceStripeAnswered();
-      const r = await ingestEvents(options.database, page, { source: 'backfill', batchSize: 1000 });
-      result.stored += r.stored;
-      result.duplicates += r.duplicates;
-      result.seen += pageItems;
-      cursor = pageCursor;
-      await saveCursor(options.database, account, resource, cursor, pageItems, false);
-      options.onProgress?.(resource, pageItems);
-      page = [];
-      pageItems = 0;
-      fetchedAt = null;
-    };
-    const checkSignal = () => {
-      if (options.signal?.aborted) throw new BackfillInterrupted(resource, cursor);
-    };
-    const snapshot = (kind: SyncedObjectKind, object: Fetched) => {
-      fetchedAt ??= options.now();
-      return syntheticSnapshotEvent(kind, object, { account: options.stripeAccount, fetchedAt, apiVersion: typeof apiVersion === 'string' ? apiVersion : null });
-    };
-
-    const startingAfter = cursor ?? undefined;
-    if (resource === 'payment_methods') {
-      // Stripe lists payment methods per customer; walk our customers (by id) and list each one's.
-      for (const customerId of await customersAfter(options.database, account, startingAfter)) {
-        checkSignal();
-        for await (const pm of options.stripe.customers.listPaymentMethods(customerId, { limit: 100 }, requestOptions)) {
-          page.push(snapshot('payment_method', pm as unknown as Fetched));
-        }
-        pageCursor = customerId;
-        pageItems += 1;
-        if (pageItems >= pageSize) await flush();
-      }
-    } else {
-      for await (const item of listResource(options.stripe, resource, { limit: pageSize, starting_after: startingAfter, since }, requestOptions)) {
-        checkSignal();
-        const object = item as Fetched;
-        if (resource === 'events') {
-          const event = asStripeEvent(wireJson(object));
-          page.push(options.stripeAccount && !event.account ? { ...event, account: options.stripeAccount } : event);
-        } else {
-          page.push(snapshot(KIND[resource], object));
-        }
-        pageCursor = object.id;
-        pageItems += 1;
-        if (pageItems >= pageSize) await flush();
-      }
-    }
-    await flush();
-    checkSignal();
-    await resetOnceStripeAnswered();
-    await saveCursor(options.database, account, resource, cursor, 0, true);
+  const summary: BackfillSummary = { account, apiCalls: 0, resources: {} };
+  const countCall = () => {
+    summary.apiCalls += 1;
+  };
+  options.stripe.on('response', countCall);
+  try {
+    await runResources();
+  } finally {
+    options.stripe.off('response', countCall);
   }
   return summary;
+
+  async function runResources() {
+    const since = options.now() - (options.days ?? 30) * DAY;
+
+    for (const resource of options.resources ?? BACKFILL_RESOURCES) {
+      const state = resetPending ? null : await readCursor(options.database, account, resource);
+      const result: ResourceSummary = { skipped: false, resumedAfter: state?.cursor ?? null, seen: 0, stored: 0, duplicates: 0 };
+      summary.resources[resource] = result;
+      if (state?.completedAt) {
+        result.skipped = true;
+        continue;
+      }
+      options.onResourceStart?.(resource, { resumingAfter: result.resumedAfter });
+      let cursor = result.resumedAfter;
+      let page: StripeEventEnvelope[] = [];
+      let pageCursor: string | null = null;
+      let pageItems = 0;
+      let fetchedAt: UnixSeconds | null = null;
+
+      const flush = async () => {
+        if (pageItems === 0) return;
+        await resetOnceStripeAnswered();
+        const r = await ingestEvents(options.database, page, { source: 'backfill', batchSize: 1000 });
+        result.stored += r.stored;
+        result.duplicates += r.duplicates;
+        result.seen += pageItems;
+        cursor = pageCursor;
+        await saveCursor(options.database, account, resource, cursor, pageItems, false);
+        options.onProgress?.(resource, pageItems);
+        page = [];
+        pageItems = 0;
+        fetchedAt = null;
+      };
+      const checkSignal = () => {
+        if (options.signal?.aborted) throw new BackfillInterrupted(resource, cursor);
+      };
+      const snapshot = (kind: SyncedObjectKind, object: Fetched) => {
+        fetchedAt ??= options.now();
+        return syntheticSnapshotEvent(kind, object, { account: options.stripeAccount, fetchedAt, apiVersion: typeof apiVersion === 'string' ? apiVersion : null });
+      };
+
+      const startingAfter = cursor ?? undefined;
+      if (resource === 'history') {
+        const history = await rebuildAccountHistory(options.database, {
+          account,
+          stripeAccount: options.stripeAccount,
+          apiVersion: typeof apiVersion === 'string' ? apiVersion : null,
+          after: startingAfter,
+          signal: options.signal,
+          onBatch: async (last, _sum, n) => {
+            await saveCursor(options.database, account, resource, last, n, false);
+            cursor = last;
+            options.onProgress?.(resource, n);
+          },
+        });
+        result.seen = history.subscriptions;
+        result.stored = history.stored;
+        result.duplicates = history.versions + history.failures - history.stored;
+      } else if (resource === 'payment_methods') {
+        // Stripe lists payment methods per customer; walk our customers (by id) and list each one's.
+        for (const customerId of await customersAfter(options.database, account, startingAfter)) {
+          checkSignal();
+          for await (const pm of options.stripe.customers.listPaymentMethods(customerId, { limit: 100 }, requestOptions)) {
+            page.push(snapshot('payment_method', pm as unknown as Fetched));
+          }
+          pageCursor = customerId;
+          pageItems += 1;
+          if (pageItems >= pageSize) await flush();
+        }
+      } else {
+        for await (const item of listResource(options.stripe, resource, { limit: pageSize, starting_after: startingAfter, since }, requestOptions)) {
+          checkSignal();
+          const object = item as Fetched;
+          if (resource === 'events') {
+            const event = asStripeEvent(wireJson(object));
+            page.push(options.stripeAccount && !event.account ? { ...event, account: options.stripeAccount } : event);
+          } else {
+            page.push(snapshot(KIND[resource], object));
+          }
+          pageCursor = object.id;
+          pageItems += 1;
+          if (pageItems >= pageSize) await flush();
+        }
+      }
+      await flush();
+      checkSignal();
+      await resetOnceStripeAnswered();
+      await saveCursor(options.database, account, resource, cursor, 0, true);
+    }
+  }
 }
 
-const KIND: Record<Exclude<BackfillResource, 'events' | 'payment_methods'>, SyncedObjectKind> = {
+const KIND: Record<Exclude<BackfillResource, 'events' | 'payment_methods' | 'history'>, SyncedObjectKind> = {
   customers: 'customer',
   subscriptions: 'subscription',
   invoices: 'invoice',
+  charges: 'charge',
+  refunds: 'refund',
+  disputes: 'dispute',
 };
 
 function listResource(
   stripe: Stripe,
-  resource: Exclude<BackfillResource, 'payment_methods'>,
+  resource: Exclude<BackfillResource, 'payment_methods' | 'history'>,
   params: { limit: number; starting_after?: string; since: UnixSeconds },
   requestOptions: Stripe.RequestOptions | undefined,
 ): AsyncIterable<unknown> {
@@ -229,9 +267,16 @@ function listResource(
     case 'customers':
       return stripe.customers.list(page, requestOptions);
     case 'subscriptions':
-      return stripe.subscriptions.list({ ...page, status: 'all' }, requestOptions);
+      // discounts expanded: their start and end date the history's discounts
+      return stripe.subscriptions.list({ ...page, status: 'all', expand: ['data.discounts'] }, requestOptions);
     case 'invoices':
       return stripe.invoices.list(page, requestOptions);
+    case 'charges':
+      return stripe.charges.list(page, requestOptions);
+    case 'refunds':
+      return stripe.refunds.list(page, requestOptions);
+    case 'disputes':
+      return stripe.disputes.list(page, requestOptions);
     case 'events':
       return stripe.events.list({ ...page, created: { gte: params.since } }, requestOptions);
   }
