@@ -16,8 +16,8 @@ import { SYNTHETIC_EVENT_PREFIX, objectHash } from './synthetic.js';
  * invoice its status transitions. From these this module makes synthetic, dated history events:
  *
  * - one subscription version at every moment its state changed before the cutoff (start, trial end,
- *   first failed payment of an invoice → past_due, that invoice settled → active, cancellation
- *   request), each the object as it then stood;
+ *   each renewal, first failed payment of an invoice → past_due, that invoice settled → active,
+ *   cancellation request), each the object as it then stood;
  * - one payment failure per failed charge before the cutoff, with its failure and decline codes, the
  *   invoice it was collecting and the attempt number.
  *
@@ -27,9 +27,12 @@ import { SYNTHETIC_EVENT_PREFIX, objectHash } from './synthetic.js';
  * for the account (or, for a subscription, its own oldest real event if older): from there on the
  * events themselves say what happened, so the two never describe the same stretch twice.
  *
- * What the objects do not record is not invented: seat and plan changes before the cutoff (the
- * subscription only shows its items now, or as of its oldest real event), payment methods that were
- * detached (Stripe lists attached ones only), and discounts whose objects were not expanded.
+ * - the items (price, quantity) and billing period of every billed period, from the invoices'
+ *   lines (billedPeriods), so seat and plan changes show, dated at the period they were billed in.
+ *
+ * What the objects do not record is not invented: a change made mid-period without proration shows
+ * from the next period's invoice on; payment methods that were detached are gone (Stripe lists
+ * attached ones only); discounts that have ended are gone from the subscription.
  */
 
 type Obj = Record<string, any>;
@@ -41,6 +44,54 @@ export const HISTORY_EVENT_PREFIX = `${SYNTHETIC_EVENT_PREFIX}h_`;
 export interface DunningWindow {
   firstFailedAt: UnixSeconds;
   settledAt: UnixSeconds | null;
+}
+
+/** What a subscription's items were during one billed period, from the period's invoice lines. */
+export interface BilledPeriod {
+  start: UnixSeconds;
+  end: UnixSeconds;
+  items: { id: string; priceId: string | null; productId: string | null; unitAmount: number | null; quantity: number }[];
+}
+
+/**
+ * The billed periods of a subscription from its invoices' lines: every non-proration subscription
+ * line says which price and quantity an item had over its period. Stripe writes a period's line
+ * when the period starts (at renewal), so a change made mid-period shows from the next period on
+ * unless Stripe prorated it, in which case the proration line dates it exactly.
+ */
+export function billedPeriods(invoices: readonly Obj[]): BilledPeriod[] {
+  const byStart = new Map<number, BilledPeriod>();
+  for (const invoice of invoices) {
+    if (invoice.status === 'void' || invoice.status === 'draft') continue;
+    const lines: Obj[] = Array.isArray(invoice.lines?.data) ? invoice.lines.data : [];
+    for (const line of lines) {
+      const details = line.parent?.subscription_item_details ?? null;
+      const itemId = details?.subscription_item ?? line.subscription_item ?? null;
+      const start = num(line.period?.start);
+      const end = num(line.period?.end);
+      if (typeof itemId !== 'string' || start === null || end === null || end <= start) continue;
+      const prorated = details ? details.proration === true : line.proration === true;
+      const priceDetails = line.pricing?.price_details ?? null;
+      const price = line.price ?? line.plan ?? null;
+      const unit = line.pricing?.unit_amount_decimal ?? price?.unit_amount_decimal ?? price?.unit_amount ?? null;
+      const item = {
+        id: itemId,
+        priceId: (typeof price === 'object' && price ? price.id : null) ?? priceDetails?.price ?? null,
+        productId: (typeof price === 'object' && price ? (typeof price.product === 'string' ? price.product : price.product?.id) : null) ?? priceDetails?.product ?? null,
+        unitAmount: unit === null || unit === undefined ? null : Math.round(Number(unit)),
+        quantity: num(line.quantity) ?? 1,
+      };
+      // a prorated line starts where the change happened; a plain one where the period did
+      let period = byStart.get(start);
+      if (!period) byStart.set(start, (period = { start, end, items: [] }));
+      // a prorated credit (negative amount) is the old item's unused time, not a state
+      if (prorated && (item.quantity <= 0 || Number(line.amount) < 0)) continue;
+      const same = period.items.findIndex((i) => i.id === item.id);
+      if (same >= 0) period.items[same] = item;
+      else period.items.push(item);
+    }
+  }
+  return [...byStart.values()].sort((a, b) => a.start - b.start);
 }
 
 export interface HistoryPoint {
@@ -86,7 +137,7 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
  * The subscription as it stood at `t`, from `current` (a later state of it) and what it dates:
  * trial, dunning windows, cancellation request, end. Items keep their current prices and quantities.
  */
-export function subscriptionAt(current: Obj, t: UnixSeconds, dunning: readonly DunningWindow[]): Obj {
+export function subscriptionAt(current: Obj, t: UnixSeconds, dunning: readonly DunningWindow[], billed: readonly BilledPeriod[] = []): Obj {
   const endedAt = num(current.ended_at);
   const canceledAt = num(current.canceled_at);
   const trialStart = num(current.trial_start);
@@ -100,10 +151,14 @@ export function subscriptionAt(current: Obj, t: UnixSeconds, dunning: readonly D
   else status = 'active';
 
   const anchor = num(current.billing_cycle_anchor) ?? num(current.start_date) ?? num(current.created) ?? t;
-  const items: Obj[] = Array.isArray(current.items?.data) ? current.items.data : [];
+  const currentItems: Obj[] = Array.isArray(current.items?.data) ? current.items.data : [];
   const inTrial = status === 'trialing' && trialStart !== null && trialEnd !== null;
+  // the billed period containing t, else (before the first invoice, after the last) the current items
+  const period = [...billed].reverse().find((p) => p.start <= t && t < p.end) ?? null;
+  const items: Obj[] = period ? period.items.map((b) => billedItem(b, currentItems)) : currentItems;
   const periodOf = (item: Obj): [number, number] => {
     if (inTrial) return [trialStart!, trialEnd!];
+    if (period) return [period.start, period.end];
     const recurring = item.price?.recurring ?? item.plan ?? {};
     return periodAt(anchor, recurring.interval, recurring.interval_count, t);
   };
@@ -132,12 +187,27 @@ export function subscriptionAt(current: Obj, t: UnixSeconds, dunning: readonly D
   return out;
 }
 
+/** An item as a billed line describes it, its price completed from the current item with the same price (interval). */
+function billedItem(b: BilledPeriod['items'][number], currentItems: readonly Obj[]): Obj {
+  const samePrice = currentItems.find((i) => (i.price?.id ?? i.plan?.id) === b.priceId);
+  const sameItem = currentItems.find((i) => i.id === b.id) ?? currentItems[0];
+  const template = samePrice ?? sameItem ?? {};
+  const price = samePrice?.price ?? {
+    ...(template.price ?? {}),
+    id: b.priceId,
+    product: b.productId ?? template.price?.product ?? null,
+    unit_amount: b.unitAmount,
+    unit_amount_decimal: b.unitAmount === null ? null : String(b.unitAmount),
+  };
+  return { ...template, id: b.id, price, quantity: b.quantity };
+}
+
 /**
  * The versions a subscription went through before `before`, from its start: one at each moment its
  * state changed (start, trial end, each dunning window's start and settlement, the cancellation
  * request). The end itself is in the object's own snapshot, so it is not repeated here.
  */
-export function subscriptionHistory(current: Obj, before: UnixSeconds, dunning: readonly DunningWindow[]): HistoryPoint[] {
+export function subscriptionHistory(current: Obj, before: UnixSeconds, dunning: readonly DunningWindow[], billed: readonly BilledPeriod[] = []): HistoryPoint[] {
   const start = num(current.start_date) ?? num(current.created);
   if (start === null) return [];
   const endedAt = num(current.ended_at);
@@ -152,11 +222,14 @@ export function subscriptionHistory(current: Obj, before: UnixSeconds, dunning: 
     add(d.settledAt);
   }
   add(num(current.canceled_at));
+  // every renewal: a new period (and the items billed for it)
+  for (const p of billed) add(p.start);
   const points: HistoryPoint[] = [];
   let previous = '';
   for (const at of [...moments].filter((t) => t < limit).sort((a, b) => a - b)) {
-    const object = subscriptionAt(current, at, dunning);
-    const state = `${object.status}|${object.cancel_at_period_end}|${object.canceled_at}`;
+    const object = subscriptionAt(current, at, dunning, billed);
+    const items = (object.items?.data as Obj[]).map((i) => `${i.id}:${i.price?.id}:${i.quantity}:${i.current_period_start}`).join(',');
+    const state = `${object.status}|${object.cancel_at_period_end}|${object.canceled_at}|${items}`;
     if (state === previous) continue;
     previous = state;
     points.push({ at, type: points.length === 0 ? 'customer.subscription.created' : 'customer.subscription.updated', object });
@@ -277,6 +350,16 @@ export async function rebuildAccountHistory(
     const objectOf = new Map(payloads.map((p) => [p.id, typeof p.object === 'string' ? (JSON.parse(p.object) as Obj) : p.object]));
     const customerIds = [...new Set(subs.map((s) => s.customer_id))];
     const failures = await database.query<FailedChargeRow>(failedChargesQuery(account, customerIds, accountCutoff));
+    const invoiceRows = await database.query<{ subscription_id: string; object: Obj | string }>(
+      sql`select i.subscription_id, e.payload->'data'->'object' as object from invoices i join stripe_events e on e.id = i.src_event_id
+          where i.account = ${account} and i.customer_id = any(${pgArray(customerIds)}::text[]) and i.subscription_id = any(${pgArray(ids)}::text[])`,
+    );
+    const invoicesOf = new Map<string, Obj[]>();
+    for (const r of invoiceRows) {
+      const list = invoicesOf.get(r.subscription_id) ?? [];
+      list.push(typeof r.object === 'string' ? (JSON.parse(r.object) as Obj) : r.object);
+      invoicesOf.set(r.subscription_id, list);
+    }
 
     const events: StripeEventEnvelope[] = [];
     const dunningOf = new Map<string, Map<string, DunningWindow>>();
@@ -306,7 +389,7 @@ export async function rebuildAccountHistory(
       const base = objectOf.get(realOf.get(s.id)?.event_id ?? s.src_event_id);
       if (!base) continue;
       const cutoff = Math.min(accountCutoff, realOf.get(s.id)?.valid_from ?? Infinity);
-      const points = subscriptionHistory(base, cutoff, [...(dunningOf.get(s.id)?.values() ?? [])]);
+      const points = subscriptionHistory(base, cutoff, [...(dunningOf.get(s.id)?.values() ?? [])], billedPeriods(invoicesOf.get(s.id) ?? []));
       for (const p of points) {
         events.push(historyEnvelope(`${HISTORY_EVENT_PREFIX}${s.id}_${p.at}_${objectHash(p.object)}`, p.type, p.at, p.object, options.stripeAccount, options.apiVersion));
       }
