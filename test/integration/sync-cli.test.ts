@@ -58,6 +58,8 @@ describe('churn backfill / reconcile / relay (CLI)', () => {
     output.length = 0;
     expect(await churn('backfill', '--quiet')).toBe(0);
     expect(output.join('')).toMatch(/customers: 9 read, 9 new/);
+    expect(output.join('')).toMatch(/history: \d+ subscriptions rebuilt/);
+    expect(output.join('')).toMatch(/complete \(\d+ Stripe API calls\)/);
     expect(await count('customers', `account = 'platform'`)).toBe(9);
     // snapshots are dated by the objects' own times on the sandbox's simulated clock, none after it
     const [{ created }] = await database.query<{ created: number }>(sql`select max(created)::int as created from stripe_events where id like 'evt_sync_%'`);

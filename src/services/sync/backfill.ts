@@ -50,6 +50,8 @@ export interface ResourceSummary {
   seen: number;
   stored: number;
   duplicates: number;
+  /** payment methods that came expanded on this resource's objects, stored as their own snapshots */
+  paymentMethodsExpanded?: number;
 }
 
 export interface BackfillSummary {
@@ -170,6 +172,7 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
       options.onResourceStart?.(resource, { resumingAfter: result.resumedAfter });
       let cursor = result.resumedAfter;
       let page: StripeEventEnvelope[] = [];
+      let expanded: StripeEventEnvelope[] = [];
       let pageCursor: string | null = null;
       let pageItems = 0;
       let fetchedAt: UnixSeconds | null = null;
@@ -177,6 +180,11 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
       const flush = async () => {
         if (pageItems === 0) return;
         await resetOnceStripeAnswered();
+        if (expanded.length) {
+          const e = await ingestEvents(options.database, expanded, { source: 'backfill', batchSize: 1000 });
+          result.paymentMethodsExpanded = (result.paymentMethodsExpanded ?? 0) + e.stored + e.duplicates;
+          expanded = [];
+        }
         const r = await ingestEvents(options.database, page, { source: 'backfill', batchSize: 1000 });
         result.stored += r.stored;
         result.duplicates += r.duplicates;
@@ -214,8 +222,9 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
         result.stored = history.stored;
         result.duplicates = history.versions + history.failures - history.stored;
       } else if (resource === 'payment_methods') {
-        // Stripe lists payment methods per customer; walk our customers (by id) and list each one's.
-        for (const customerId of await customersAfter(options.database, account, startingAfter)) {
+        // Stripe lists payment methods per customer, one call each; only customers for whom the
+        // customer and subscription lists brought no payment method (a default, expanded) need one.
+        for (const customerId of await customersWithoutPaymentMethodAfter(options.database, account, startingAfter)) {
           checkSignal();
           for await (const pm of options.stripe.customers.listPaymentMethods(customerId, { limit: 100 }, requestOptions)) {
             page.push(snapshot('payment_method', pm as unknown as Fetched));
@@ -232,6 +241,9 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
             const event = asStripeEvent(wireJson(object));
             page.push(options.stripeAccount && !event.account ? { ...event, account: options.stripeAccount } : event);
           } else {
+            // Payment methods expanded on the list come along at no extra call: stored as their own
+            // snapshots, and the id put back where Stripe sends one by default.
+            for (const pm of takeExpandedPaymentMethods(object)) expanded.push(snapshot('payment_method', pm));
             page.push(snapshot(KIND[resource], object));
           }
           pageCursor = object.id;
@@ -265,10 +277,10 @@ function listResource(
   const page = { limit: params.limit, ...(params.starting_after ? { starting_after: params.starting_after } : {}) };
   switch (resource) {
     case 'customers':
-      return stripe.customers.list(page, requestOptions);
+      return stripe.customers.list({ ...page, expand: ['data.invoice_settings.default_payment_method'] }, requestOptions);
     case 'subscriptions':
       // discounts expanded: their start and end date the history's discounts
-      return stripe.subscriptions.list({ ...page, status: 'all', expand: ['data.discounts'] }, requestOptions);
+      return stripe.subscriptions.list({ ...page, status: 'all', expand: ['data.discounts', 'data.default_payment_method'] }, requestOptions);
     case 'invoices':
       return stripe.invoices.list(page, requestOptions);
     case 'charges':
@@ -282,12 +294,37 @@ function listResource(
   }
 }
 
-/** The account's known customers after `after`, by id (the payment-method walk's order). */
-async function customersAfter(database: Database, account: string, after: string | undefined): Promise<string[]> {
+/**
+ * The account's known customers after `after` that hold no payment method yet, by id (the
+ * payment-method walk's order).
+ */
+async function customersWithoutPaymentMethodAfter(database: Database, account: string, after: string | undefined): Promise<string[]> {
   const rows = await database.db
     .select({ id: customers.id })
     .from(customers)
-    .where(and(eq(customers.account, account), eq(customers.deleted, false), after ? sql`${customers.id} collate "C" > ${after}` : undefined))
+    .where(
+      and(
+        eq(customers.account, account),
+        eq(customers.deleted, false),
+        after ? sql`${customers.id} collate "C" > ${after}` : undefined,
+        sql`not exists (select 1 from payment_methods pm where pm.account = ${customers.account} and pm.customer_id = ${customers.id})`,
+      ),
+    )
     .orderBy(sql`${customers.id} collate "C"`);
   return rows.map((r) => r.id);
+}
+
+/** Removes expanded payment methods from a fetched customer or subscription (leaving their ids) and returns them. */
+function takeExpandedPaymentMethods(object: Fetched): Fetched[] {
+  const found: Fetched[] = [];
+  const take = (holder: Record<string, unknown> | null | undefined, field: string) => {
+    const value = holder?.[field];
+    if (holder && value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string') {
+      found.push(value as Fetched);
+      holder[field] = (value as { id: string }).id;
+    }
+  };
+  take(object.invoice_settings as Record<string, unknown> | undefined, 'default_payment_method');
+  take(object, 'default_payment_method');
+  return found;
 }
