@@ -119,6 +119,14 @@ describe('backfill rebuilds a point-in-time history from the API', () => {
     expect(await rows()).toEqual(before);
   });
 
+  it('rebuilt history is stored and projected but never relayed to workflows (it is the past)', async () => {
+    const n = async (q: ReturnType<typeof sql>) => Number((await backfilled.query<{ n: number }>(q))[0]!.n);
+    expect(await n(sql`select count(*)::int as n from stripe_events where id like 'evt\_sync\_h\_%'`)).toBeGreaterThan(500);
+    expect(await n(sql`select count(*)::int as n from outbox where event_id like 'evt\_sync\_h\_%'`)).toBe(0);
+    expect(await n(sql`select count(*)::int as n from stripe_events where id like 'evt\_sync\_h\_%' and processed_at is null`)).toBe(0);
+    expect(await n(sql`select count(*)::int as n from outbox`)).toBeGreaterThan(0);
+  });
+
   it('reads the API in pages of 100 with cards expanded: a few calls per hundred objects, none per customer', async () => {
     const objects = Number((await backfilled.query<{ n: number }>(sql`select count(*)::int as n from stripe_events where id like 'evt_sync_%' and id not like 'evt_sync_h_%'`))[0]!.n);
     const customers = Number((await backfilled.query<{ n: number }>(sql`select count(*)::int as n from customers`))[0]!.n);
