@@ -25,7 +25,8 @@ export interface BackfillOptions {
   days?: number;
   /**
    * The fetch clock, on the same clock as the account's events (wall clock for Stripe, the
-   * sandbox's simulated clock for the local API): synthetic snapshots are dated with it.
+   * sandbox's simulated clock for the local API): the start of the events window, and the bound
+   * past which an object's recorded times (a trial end, a scheduled cancellation) are future.
    */
   now: () => UnixSeconds;
   /**
@@ -122,19 +123,21 @@ type Fetched = { id: string } & Record<string, unknown>;
 
 /**
  * Copies an account's current state and recent history from the Stripe API into the event
- * store and projections: customers, subscriptions (status all), invoices, each customer's
- * payment methods, then the last `days` of events.
+ * store and projections: customers and subscriptions (status all; default payment methods and
+ * discounts expanded), invoices, charges, refunds, disputes, the payment methods of customers
+ * for whom none came expanded, then the last `days` of events; finally it rebuilds the dated
+ * history of the time before the oldest stored real event (history.ts).
  *
- * Objects become synthetic snapshot events (synthetic.ts) so they pass through the same
- * order-safe projector as webhooks; that is what makes a backfill safe while webhooks arrive:
- * whichever lands first, the newer snapshot wins. Real events keep their Stripe ids, so
- * ones the webhook already stored are duplicates and change nothing.
+ * Objects become synthetic snapshot events (synthetic.ts), dated at the latest moment they
+ * record, so they pass through the same order-safe projector as webhooks, ranked below every
+ * real event; that is what makes a backfill safe while webhooks arrive. Real events keep their
+ * Stripe ids, so ones the webhook already stored are duplicates and change nothing.
  *
  * Resumable: each resource is listed newest → oldest with the SDK's auto-pagination, and after
- * every stored page its last id is saved in sync_cursors; a later run continues with
- * `starting_after` that id, and a completed resource is skipped unless `restart`. A page is
- * stored before its cursor, so a crash in between re-reads one page, which the deterministic
- * synthetic ids turn into no-ops. Objects created after a resource's walk began are newer than
+ * every stored batch (`storeEvery` items) its last id is saved in sync_cursors; a later run
+ * continues with `starting_after` that id, and a completed resource is skipped unless `restart`.
+ * A batch is stored before its cursor, so a crash in between re-reads one batch, which the
+ * deterministic synthetic ids turn into no-ops. Objects created after a resource's walk began are newer than
  * its cursor and are not listed by this run; their webhooks (or the events resource, or
  * reconcile) bring them in.
  */
