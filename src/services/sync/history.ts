@@ -204,8 +204,8 @@ function billedItem(b: BilledPeriod['items'][number], currentItems: readonly Obj
 
 /**
  * The versions a subscription went through before `before`, from its start: one at each moment its
- * state changed (start, trial end, each dunning window's start and settlement, the cancellation
- * request). The end itself is in the object's own snapshot, so it is not repeated here.
+ * state changed (start, trial end, each renewal, each dunning window's start and settlement, the
+ * cancellation request). The end itself is in the object's own snapshot, so it is not repeated here.
  */
 export function subscriptionHistory(current: Obj, before: UnixSeconds, dunning: readonly DunningWindow[], billed: readonly BilledPeriod[] = []): HistoryPoint[] {
   const start = num(current.start_date) ?? num(current.created);
