@@ -40,7 +40,9 @@ export interface BackfillOptions {
   pageSize?: number;
   /**
    * items stored per transaction, after which the cursor is saved (default 1000, or `pageSize`
-   * when that is given): larger batches store faster, a crash re-reads at most one batch
+   * when that is given): larger batches store faster, a crash re-reads at most one batch. When a
+   * batch spans several pages, a slow API never holds fetched items longer than a second: they are
+   * stored then whatever the count.
    */
   storeEvery?: number;
   resources?: readonly BackfillResource[];
@@ -182,6 +184,9 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
       let cursor = result.resumedAfter;
       let page: StripeEventEnvelope[] = [];
       let expanded: StripeEventEnvelope[] = [];
+      // wall-clock pacing of stores only (progress survives a slow API); no domain time here
+      let lastStored = performance.now();
+      const storeDue = () => pageItems >= storeEvery || (storeEvery > pageSize && pageItems > 0 && performance.now() - lastStored >= MAX_HOLD_MS);
       let pageCursor: string | null = null;
       let pageItems = 0;
       let fetchedAt: UnixSeconds | null = null;
@@ -204,6 +209,7 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
         page = [];
         pageItems = 0;
         fetchedAt = null;
+        lastStored = performance.now();
       };
       const checkSignal = () => {
         if (options.signal?.aborted) throw new BackfillInterrupted(resource, cursor);
@@ -240,7 +246,7 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
           }
           pageCursor = customerId;
           pageItems += 1;
-          if (pageItems >= storeEvery) await flush();
+          if (storeDue()) await flush();
         }
       } else {
         for await (const item of listResource(options.stripe, resource, { limit: pageSize, starting_after: startingAfter, since }, requestOptions)) {
@@ -257,7 +263,7 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
           }
           pageCursor = object.id;
           pageItems += 1;
-          if (pageItems >= storeEvery) await flush();
+          if (storeDue()) await flush();
         }
       }
       await flush();
@@ -267,6 +273,9 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
     }
   }
 }
+
+/** Longest fetched items wait before they are stored (and their cursor saved). */
+const MAX_HOLD_MS = 1000;
 
 const KIND: Record<Exclude<BackfillResource, 'events' | 'payment_methods' | 'history'>, SyncedObjectKind> = {
   customers: 'customer',
