@@ -20,12 +20,14 @@ import { createTestDatabase } from '../helpers/db.js';
 describe('backfill rebuilds a point-in-time history from the API', () => {
   let full: Database;
   let backfilled: Database;
+  /** webhooks flowed for the last 60 days before the backfill ran (longer than Stripe keeps events) */
+  let webhooksFirst: Database;
   let end = 0;
   let apiCalls = 0;
   let closeSandbox: () => Promise<void>;
 
   beforeAll(async () => {
-    [full, backfilled] = await Promise.all([createTestDatabase('postgres'), createTestDatabase('postgres')]);
+    [full, backfilled, webhooksFirst] = await Promise.all([createTestDatabase('postgres'), createTestDatabase('postgres'), createTestDatabase('postgres')]);
     const store = new SandboxStore({ eventRetentionDays: 30 });
     const events: StripeEventEnvelope[] = [];
     const summary = await simulateToSink(
@@ -47,10 +49,12 @@ describe('backfill rebuilds a point-in-time history from the API', () => {
     const stripe = createStripeClient({ secretKey: sandbox.apiKey, apiBase: listening.url, maxNetworkRetries: 0 });
     const result = await backfillStripe({ database: backfilled, stripe, now: () => store.now() });
     apiCalls = result.apiCalls;
+    await ingestEvents(webhooksFirst, events.filter((e) => e.created > end - 60 * DAY), { source: 'webhook' });
+    await backfillStripe({ database: webhooksFirst, stripe, now: () => store.now() });
   }, 120_000);
   afterAll(async () => {
     await closeSandbox?.();
-    await Promise.all([full?.close(), backfilled?.close()]);
+    await Promise.all([full?.close(), backfilled?.close(), webhooksFirst?.close()]);
   });
 
   const labelsAt = async (db: Database, t: number) =>
@@ -72,6 +76,29 @@ describe('backfill rebuilds a point-in-time history from the API', () => {
     }
     expect(compared).toBeGreaterThan(400);
     expect(churners).toBeGreaterThan(10);
+  });
+
+  it('after two months of webhooks, the backfill rebuilds only the time before them and meets them seamlessly', async () => {
+    let compared = 0;
+    for (let t = end - 200 * DAY; t <= end - 30 * DAY; t += 17 * DAY) {
+      const [truth, mixed] = await Promise.all([labelsAt(full, t), labelsAt(webhooksFirst, t)]);
+      for (const [customer, label] of truth) {
+        if (!mixed.has(customer)) continue;
+        expect(mixed.get(customer), `${customer} at ${t}`).toBe(label);
+        compared += 1;
+      }
+      expect(mixed.size).toBeGreaterThanOrEqual(truth.size * 0.9);
+    }
+    expect(compared).toBeGreaterThan(800);
+    const current = (db: Database) => db.query(sql`select id, status, cancel_at_period_end, canceled_at, ended_at from subscriptions order by id`);
+    expect(await current(webhooksFirst)).toEqual(await current(full));
+    // every failure once: rebuilt before the webhooks began, the webhooks' own after
+    const failures = (db: Database) => db.query(sql`select customer_id, failed_at, attempt from payment_failures order by customer_id, failed_at`);
+    expect(await failures(webhooksFirst)).toEqual(await failures(full));
+    const [{ rebuilt }] = await webhooksFirst.query<{ rebuilt: number }>(
+      sql`select count(*)::int as rebuilt from payment_failures where event_id like 'evt\_sync\_h\_%' and failed_at >= ${end - 60 * DAY}`,
+    );
+    expect(rebuilt).toBe(0);
   });
 
   it('dates every failed payment before the window with its decline code and invoice, as the events did', async () => {
