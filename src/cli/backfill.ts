@@ -26,7 +26,7 @@ export const INTERRUPTED_EXIT_CODE = 130;
 export function registerBackfill(program: Command): void {
   program
     .command('backfill')
-    .description('copy customers, subscriptions, invoices, payment methods and recent events from the Stripe API (resumable)')
+    .description('copy customers, subscriptions, invoices, charges, refunds, disputes, payment methods and the last 30 days of events from the Stripe API, and rebuild their dated history (resumable)')
     .option('--stripe-account <acct>', 'a connected account (acct_...) instead of the platform account')
     .option('--days <n>', 'days of events to copy (Stripe keeps 30)', '30')
     .option('--restart', 'ignore stored cursors and copy everything again')
@@ -67,10 +67,12 @@ export function registerBackfill(program: Command): void {
               process.stdout.write(
                 r.skipped
                   ? `${resource}: already complete (use --restart to copy again)\n`
-                  : `${resource}: ${r.seen} read, ${r.stored} new, ${r.duplicates} already stored${r.resumedAfter ? ` (resumed after ${r.resumedAfter})` : ''}\n`,
+                  : resource === 'history'
+                    ? `history: ${r.seen} subscriptions rebuilt, ${r.stored} new dated facts, ${r.duplicates} already stored\n`
+                    : `${resource}: ${r.seen} read, ${r.stored} new, ${r.duplicates} already stored${r.paymentMethodsExpanded ? ` (+${r.paymentMethodsExpanded} payment methods expanded)` : ''}${r.resumedAfter ? ` (resumed after ${r.resumedAfter})` : ''}\n`,
               );
             }
-            process.stdout.write(`backfill of ${summary.account} complete\n`);
+            process.stdout.write(`backfill of ${summary.account} complete (${summary.apiCalls} Stripe API calls)\n`);
           } catch (err) {
             (progress as Progress | null)?.stop();
             if (err instanceof BackfillInterrupted) {

@@ -332,7 +332,7 @@ describe('churn backfill and relay', () => {
     sandbox.faults.clear();
     const again = await churn(['backfill', '--quiet'], env);
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/^customers: \d+ read, \d+ new, 0 already stored \(resumed after cus_\w+\)$/m);
+    expect(again.stdout).toMatch(/^customers: \d+ read, \d+ new, 0 already stored \(\+\d+ payment methods expanded\) \(resumed after cus_\w+\)$/m);
     expect(again.stdout).toContain('backfill of platform complete');
   });
 

@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
 import { DAY } from '../../src/lib/clock.js';
-import { ingestEvents } from '../../src/services/events/ingest.js';
+import { ingestEvents, rebuildProjections } from '../../src/services/events/ingest.js';
 import type { StripeEventEnvelope } from '../../src/services/events/parse.js';
 import { PROJECTION_TABLES } from '../../src/services/projections/apply.js';
 import { BackfillInterrupted, backfillCursors, backfillStripe } from '../../src/services/sync/backfill.js';
@@ -20,6 +20,7 @@ describeEachDb('Stripe API sync (backfill, reconcile) against the local Stripe A
   let database: Database;
   let sandbox: StripeSandbox;
   let close: () => Promise<void>;
+  let apiBase: string;
   let stripe: Stripe;
   const now = () => sandbox.store.now();
 
@@ -36,7 +37,8 @@ describeEachDb('Stripe API sync (backfill, reconcile) against the local Stripe A
     seedSampleAccount(sandbox.store, { customers: 7, seed: 12, account: CONNECTED });
     const listening = await sandbox.listen(0);
     close = listening.close;
-    stripe = createStripeClient({ secretKey: sandbox.apiKey, apiBase: listening.url, maxNetworkRetries: 0 });
+    apiBase = listening.url;
+    stripe = createStripeClient({ secretKey: sandbox.apiKey, apiBase, maxNetworkRetries: 0 });
   });
   afterEach(async () => {
     await close();
@@ -113,6 +115,19 @@ describeEachDb('Stripe API sync (backfill, reconcile) against the local Stripe A
     expect(await count('stripe_events', `id like 'evt_sync_cus_%'`)).toBe(23);
   });
 
+  it('--restart with a wrong key fails on the first call and keeps the stored cursors', async () => {
+    await backfillStripe({ database, stripe, now, pageSize: 10, resources: ['customers', 'subscriptions'] });
+    const kept = await backfillCursors(database, 'platform');
+    expect(kept.map((c) => c.resource)).toEqual(['backfill:customers', 'backfill:subscriptions']);
+    const wrong = createStripeClient({ secretKey: 'sk_test_not_this_one', apiBase, maxNetworkRetries: 0 });
+    await expect(backfillStripe({ database, stripe: wrong, now, restart: true })).rejects.toThrow(/API key/i);
+    expect(await backfillCursors(database, 'platform')).toEqual(kept);
+    // With the right key the restart does forget them, and reads everything again.
+    const restarted = await backfillStripe({ database, stripe, now, pageSize: 10, resources: ['customers'], restart: true });
+    expect(restarted.resources.customers).toMatchObject({ skipped: false, seen: 23, duplicates: 23 });
+    expect((await backfillCursors(database, 'platform')).map((c) => c.resource)).toEqual(['backfill:customers']);
+  });
+
   it('a Stripe outage mid-backfill fails it; the rerun skips finished resources and completes', async () => {
     sandbox.faults.inject({ status: 500, pathPrefix: '/v1/invoices', count: 1 });
     await expect(backfillStripe({ database, stripe, now, pageSize: 10 })).rejects.toThrow();
@@ -148,6 +163,33 @@ describeEachDb('Stripe API sync (backfill, reconcile) against the local Stripe A
     await backfillStripe({ database, stripe, now, resources: ['subscriptions'], restart: true });
     const [after] = await database.query<{ cancel_at_period_end: boolean }>(sql`select cancel_at_period_end from subscriptions where id = ${sub.id}`);
     expect(after!.cancel_at_period_end).toBe(true);
+  });
+
+  it('a real event in the same second as the backfill, or behind a skewed fetch clock, wins over the snapshot', async () => {
+    // As a new user: backfill, change one subscription at once (same simulated second), reconcile.
+    await backfillStripe({ database, stripe, now, resources: ['customers', 'subscriptions'] });
+    const [first, second] = sandbox.store.listObjects<Stripe.Subscription>(undefined, 'subscription').filter((s) => s.status === 'active');
+    await stripe.subscriptions.update(first!.id, { cancel_at_period_end: true });
+    await reconcileStripeEvents({ database, stripe, now: now() });
+    const change = sandbox.store.listEvents(undefined).at(-1)!;
+    expect(change).toMatchObject({ type: 'customer.subscription.updated', created: now() });
+    const stored = await database.query<{ processed: boolean }>(sql`select processed_at is not null as processed from stripe_events where id = ${change.id}`);
+    expect(stored).toEqual([{ processed: true }]);
+    const cancelling = async (id: string) =>
+      (await database.query<{ c: boolean }>(sql`select cancel_at_period_end as c from subscriptions where id = ${id}`))[0]!.c;
+    expect(await cancelling(first!.id)).toBe(true);
+
+    // A backfill whose clock runs ten minutes ahead of Stripe's, then a change Stripe dates now.
+    await backfillStripe({ database, stripe, now: () => now() + 600, resources: ['subscriptions'], restart: true });
+    expect(await cancelling(first!.id)).toBe(true);
+    await stripe.subscriptions.update(second!.id, { cancel_at_period_end: true });
+    await reconcileStripeEvents({ database, stripe, now: now() });
+    expect(await cancelling(second!.id)).toBe(true);
+
+    // Rebuilding from the store gives the same rows.
+    const before = await database.query(sql`select id, cancel_at_period_end, src_event_id from subscriptions order by id`);
+    await rebuildProjections(database);
+    expect(await database.query(sql`select id, cancel_at_period_end, src_event_id from subscriptions order by id`)).toEqual(before);
   });
 
   it('reconcile stores exactly the events the webhook endpoint missed', async () => {

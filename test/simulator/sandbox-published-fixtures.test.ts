@@ -38,7 +38,7 @@ async function get(path: string): Promise<any> {
 
 beforeAll(async () => {
   sandbox = createStripeSandbox({ apiKey: API_KEY });
-  await loadWorld(sandbox.store, { customers: 60, months: 4, seed: 5 });
+  await loadWorld(sandbox.store, { customers: 200, months: 6, seed: 5 });
   server = await sandbox.listen(0);
 });
 afterAll(async () => server?.close());
@@ -47,6 +47,9 @@ for (const [resource, path] of [
   ['customer', '/v1/customers?limit=5'],
   ['subscription', '/v1/subscriptions?limit=5&status=all'],
   ['invoice', '/v1/invoices?limit=5'],
+  ['charge', '/v1/charges?limit=5'],
+  ['refund', '/v1/refunds?limit=5'],
+  ['dispute', '/v1/disputes?limit=5'],
 ] as const) {
   it(`${resource}s have every top-level field of Stripe's published ${resource}`, async () => {
     const list = await get(path);
@@ -62,6 +65,19 @@ it("subscription items and prices have the published item's fields", async () =>
   const publishedItem = (published.subscription as any).items.data[0];
   expect(topLevelMismatches(item, publishedItem)).toEqual([]);
   expect(topLevelMismatches(item.price, publishedItem.price)).toEqual([]);
+});
+
+it('charges list by customer, refunds and disputes by charge, as Stripe filters them', async () => {
+  const charges = (await get('/v1/charges?limit=100')).data as { id: string; customer: string }[];
+  const customer = charges[0]!.customer;
+  const mine = (await get(`/v1/charges?limit=100&customer=${customer}`)).data as { customer: string }[];
+  expect(mine.length).toBe(sandbox.store.listObjects<{ customer: string }>(undefined, 'charge').filter((c) => c.customer === customer).length);
+  expect(mine.length).toBeGreaterThan(1);
+  expect(mine.every((c) => c.customer === customer)).toBe(true);
+  const refund = (await get('/v1/refunds?limit=1')).data[0];
+  const byCharge = (await get(`/v1/refunds?charge=${refund.charge}`)).data as { charge: string }[];
+  expect(byCharge.map((r) => r.charge)).toEqual([refund.charge]);
+  expect((await get(`/v1/disputes/${(await get('/v1/disputes?limit=1')).data[0].id}`)).object).toBe('dispute');
 });
 
 it("events carry the published event envelope", async () => {

@@ -31,7 +31,8 @@ export async function storeEvents(tx: DbOrTx, events: StripeEventEnvelope[], sou
   for (const e of events) if (!unique.has(e.id)) unique.set(e.id, e);
   const list = [...unique.values()];
   // One set-based statement (unnest of column arrays): event rows and outbox rows together,
-  // a handful of parameters however large the batch.
+  // a handful of parameters however large the batch. History rebuilt by backfill (evt_sync_h_…)
+  // describes the past: it is stored and projected but not relayed, so it triggers no workflow.
   const result = await tx.execute(sql`
     with e as (
       insert into stripe_events (id, account, type, created, api_version, livemode, object_id, payload, source, unhandled)
@@ -47,6 +48,7 @@ export async function storeEvents(tx: DbOrTx, events: StripeEventEnvelope[], sou
     ), o as (
       insert into outbox (event_id, topic, payload)
       select id, 'stripe/' || type, jsonb_build_object('id', id, 'account', account, 'type', type, 'created', created) from e
+       where id not like 'evt\\_sync\\_h\\_%'
       on conflict do nothing
     )
     select id from e`);

@@ -35,6 +35,7 @@ import {
   discountRank,
   disputeRank,
   invoiceRank,
+  orderRank,
   paymentMethodRank,
   subscriptionRank,
   type VersionKey,
@@ -114,6 +115,9 @@ export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): 
   const dps: Versioned<ReturnType<typeof normalizeDispute>>[] = [];
   const dcs: Versioned<ReturnType<typeof normalizeDiscount> & { deleted: boolean }>[] = [];
   const failures: (typeof paymentFailures.$inferInsert)[] = [];
+  // Rebuilt history (backfill, `churn_synthetic: 'history'`): dated states of the past that go to
+  // the history tables only, never to the current rows.
+  const subHistory: Versioned<NormalizedSubscription & { deleted: boolean }>[] = [];
 
   for (const event of events) {
     const obj = event.data.object as Obj;
@@ -121,46 +125,42 @@ export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): 
     const account = eventAccount(event);
     const base = { account, created: event.created, eventId: event.id, type: event.type };
     const t = event.type;
-    if (/^customer\.(created|updated|deleted)$/.test(t)) {
-      custs.push({ ...base, rank: customerRank(t), row: { ...normalizeCustomer(obj), deleted: t === 'customer.deleted' || obj.deleted === true } });
+    const ranked = (lifecycleRank: number) => orderRank(event.id, lifecycleRank);
+    const historyOnly = event.churn_synthetic === 'history';
+    if (historyOnly && SUBSCRIPTION_TYPES.test(t)) {
+      subHistory.push({ ...base, rank: ranked(subscriptionRank(t, obj)), row: { ...normalizeSubscription(obj), deleted: false } });
+    } else if (historyOnly && t === 'invoice.payment_failed') {
+      failures.push(failureRow(account, event.id, normalizeInvoice(obj), obj, event.created));
+    } else if (historyOnly) {
+      continue;
+    } else if (/^customer\.(created|updated|deleted)$/.test(t)) {
+      custs.push({ ...base, rank: ranked(customerRank(t)), row: { ...normalizeCustomer(obj), deleted: t === 'customer.deleted' || obj.deleted === true } });
     } else if (SUBSCRIPTION_TYPES.test(t)) {
-      subs.push({ ...base, rank: subscriptionRank(t, obj), row: { ...normalizeSubscription(obj), deleted: t === 'customer.subscription.deleted' } });
+      subs.push({ ...base, rank: ranked(subscriptionRank(t, obj)), row: { ...normalizeSubscription(obj), deleted: t === 'customer.subscription.deleted' } });
     } else if (t.startsWith('customer.discount.')) {
-      dcs.push({ ...base, rank: discountRank(t), row: { ...normalizeDiscount(obj), deleted: t === 'customer.discount.deleted' } });
+      dcs.push({ ...base, rank: ranked(discountRank(t)), row: { ...normalizeDiscount(obj), deleted: t === 'customer.discount.deleted' } });
     } else if (t.startsWith('invoice.')) {
       const inv = normalizeInvoice(obj);
-      invs.push({ ...base, rank: invoiceRank(t, obj), row: inv });
-      if (t === 'invoice.payment_failed') {
-        failures.push({
-          account,
-          eventId: event.id,
-          customerId: inv.customerId,
-          invoiceId: inv.id,
-          subscriptionId: inv.subscriptionId,
-          amount: inv.amountDue,
-          currency: inv.currency,
-          attempt: inv.attemptCount,
-          ...invoiceFailureCode(obj),
-          failedAt: event.created,
-        });
-      }
+      invs.push({ ...base, rank: ranked(invoiceRank(t, obj)), row: inv });
+      if (t === 'invoice.payment_failed') failures.push(failureRow(account, event.id, inv, obj, event.created));
     } else if (t.startsWith('payment_method.')) {
       pms.push({
         ...base,
-        rank: paymentMethodRank(t),
+        rank: ranked(paymentMethodRank(t)),
         row: { ...normalizePaymentMethod(obj), detached: t === 'payment_method.detached', attached: t === 'payment_method.attached' },
       });
     } else if (t.startsWith('charge.dispute.')) {
-      dps.push({ ...base, rank: disputeRank(t, obj), row: normalizeDispute(obj, event.created) });
+      dps.push({ ...base, rank: ranked(disputeRank(t, obj)), row: normalizeDispute(obj, event.created) });
     } else if (t.startsWith('refund.') || t === 'charge.refund.updated') {
-      rfs.push({ ...base, rank: 0, row: normalizeRefund(obj, event.created) });
+      rfs.push({ ...base, rank: ranked(0), row: normalizeRefund(obj, event.created) });
     } else if (t.startsWith('charge.')) {
-      chs.push({ ...base, rank: chargeRank(t, obj), row: normalizeCharge(obj) });
+      chs.push({ ...base, rank: ranked(chargeRank(t, obj)), row: normalizeCharge(obj) });
     }
   }
 
   await upsertCustomers(tx, newestPerKey(custs));
   await upsertSubscriptions(tx, subs);
+  await insertSubscriptionVersions(tx, subHistory);
   await upsertInvoices(tx, newestPerKey(invs));
   for (const part of chunks(failures)) await tx.execute(bulkInsert(paymentFailures, part as Record<string, unknown>[], 'on conflict do nothing'));
   await upsertPaymentMethods(tx, pms);
@@ -183,9 +183,23 @@ async function upsertCustomers(tx: DbOrTx, rows: Versioned<ReturnType<typeof nor
   }
 }
 
-async function upsertSubscriptions(tx: DbOrTx, all: Versioned<NormalizedSubscription & { deleted: boolean }>[]) {
-  if (all.length === 0) return;
-  // History: every snapshot, for point-in-time features.
+function failureRow(account: string, eventId: string, inv: ReturnType<typeof normalizeInvoice>, obj: Obj, failedAt: number): typeof paymentFailures.$inferInsert {
+  return {
+    account,
+    eventId,
+    customerId: inv.customerId,
+    invoiceId: inv.id,
+    subscriptionId: inv.subscriptionId,
+    amount: inv.amountDue,
+    currency: inv.currency,
+    attempt: inv.attemptCount,
+    ...invoiceFailureCode(obj),
+    failedAt,
+  };
+}
+
+/** Every snapshot of a subscription, for point-in-time features. */
+async function insertSubscriptionVersions(tx: DbOrTx, all: Versioned<NormalizedSubscription & { deleted: boolean }>[]) {
   for (const part of chunks(all)) {
     await tx.execute(
       bulkInsert(
@@ -198,6 +212,11 @@ async function upsertSubscriptions(tx: DbOrTx, all: Versioned<NormalizedSubscrip
       ),
     );
   }
+}
+
+async function upsertSubscriptions(tx: DbOrTx, all: Versioned<NormalizedSubscription & { deleted: boolean }>[]) {
+  if (all.length === 0) return;
+  await insertSubscriptionVersions(tx, all);
   const rows = newestPerKey(all);
   const won: Versioned<NormalizedSubscription & { deleted: boolean }>[] = [];
   for (const part of chunks(rows)) {

@@ -14,9 +14,25 @@
  * is total, applying a set of events in any order leaves the same rows, which is what makes
  * `churn rebuild` reproduce incremental projections exactly. `event.id` only breaks exact ties
  * (same second, same lifecycle position), where both snapshots describe the same state.
+ *
+ * Events made by backfill rank below every real event (orderRank): a real event wins a tie.
  */
 
+import { isSyntheticEventId } from '../sync/synthetic.js';
+
 type Obj = Record<string, any>;
+
+/**
+ * Synthetic events (backfill snapshots and rebuilt history, ids `evt_sync_…`) sit this far below
+ * every real event's rank, so in the same second any real Stripe event wins over anything backfill
+ * made, whatever their lifecycle positions. Between synthetic events the lifecycle rank still decides.
+ */
+export const SYNTHETIC_RANK_OFFSET = -1_000_000;
+
+/** The rank an event's snapshot is ordered by: its lifecycle rank, moved below all real events if synthetic. */
+export function orderRank(eventId: string, lifecycleRank: number): number {
+  return isSyntheticEventId(eventId) ? lifecycleRank + SYNTHETIC_RANK_OFFSET : lifecycleRank;
+}
 
 const SUBSCRIPTION_STATUS: Record<string, number> = {
   incomplete: 0,

@@ -5,8 +5,13 @@ import type { StripeEventEnvelope } from '../events/parse.js';
 /** Ids of events made by backfill from fetched objects; never a real Stripe event id. */
 export const SYNTHETIC_EVENT_PREFIX = 'evt_sync_';
 
+/** Whether an event was made by backfill (a real Stripe id is `evt_` and alphanumerics, no second underscore). */
+export function isSyntheticEventId(id: string): boolean {
+  return id.startsWith(SYNTHETIC_EVENT_PREFIX);
+}
+
 /** The Stripe `object` kinds backfill fetches and turns into snapshot events. */
-export type SyncedObjectKind = 'customer' | 'subscription' | 'invoice' | 'payment_method';
+export type SyncedObjectKind = 'customer' | 'subscription' | 'invoice' | 'payment_method' | 'charge' | 'refund' | 'dispute';
 
 /** JSON with keys sorted at every level, so equal objects hash equally whatever the key order. */
 function canonicalJson(value: unknown): string {
@@ -50,22 +55,83 @@ export function syntheticEventType(kind: SyncedObjectKind, object: Record<string
       return 'invoice.updated';
     case 'payment_method':
       return 'payment_method.updated';
+    case 'charge':
+      return 'charge.updated';
+    case 'refund':
+      return 'refund.updated';
+    case 'dispute':
+      return 'charge.dispute.updated';
   }
+}
+
+type Obj = Record<string, any>;
+
+function times(...values: unknown[]): number[] {
+  return values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0);
+}
+
+/**
+ * The latest moment an object itself records about its own past, never after `notAfter` (the fetch
+ * clock, used only to leave out times still in the future such as a trial end or a scheduled
+ * cancellation). A snapshot dated here already includes every change it can prove; a change it
+ * cannot date (an email edit, a seat change) is older than the last real event that carried it
+ * only if that event is older than this moment, and real events copied from the window or sent
+ * by webhook date such changes exactly.
+ */
+export function snapshotDate(kind: SyncedObjectKind, object: Obj, notAfter: UnixSeconds): UnixSeconds {
+  let candidates: number[];
+  switch (kind) {
+    case 'subscription': {
+      const items: Obj[] = Array.isArray(object.items?.data) ? object.items.data : [];
+      candidates = times(
+        object.created,
+        object.start_date,
+        object.trial_start,
+        object.trial_end,
+        object.canceled_at,
+        object.ended_at,
+        object.cancel_at,
+        object.current_period_start,
+        object.billing_cycle_anchor,
+        ...items.flatMap((i) => [i.created, i.current_period_start]),
+      );
+      break;
+    }
+    case 'invoice': {
+      const st: Obj = object.status_transitions ?? {};
+      candidates = times(object.created, object.effective_at, st.finalized_at, st.paid_at, st.voided_at, st.marked_uncollectible_at);
+      break;
+    }
+    case 'charge': {
+      const refunds: Obj[] = Array.isArray(object.refunds?.data) ? object.refunds.data : [];
+      candidates = times(object.created, ...refunds.map((r) => r.created));
+      break;
+    }
+    case 'dispute': {
+      const movements: Obj[] = Array.isArray(object.balance_transactions) ? object.balance_transactions : [];
+      candidates = times(object.created, ...movements.map((b) => b.created));
+      break;
+    }
+    default:
+      candidates = times(object.created);
+  }
+  const past = candidates.filter((t) => t <= notAfter);
+  return past.length ? Math.max(...past) : Math.min(notAfter, ...candidates);
 }
 
 /**
  * Wraps an object fetched from the Stripe API in an event envelope so it goes through the same
  * event store and order-safe projector as webhooks.
  *
- * - `created` is the fetch time. Projections order snapshots by (created, lifecycle rank, id),
- *   so the fetched state beats every event created before it was read (it already includes
- *   them) and loses to any webhook created after it (a later change), whatever order they
- *   arrive in. Within the fetch's own second the lifecycle rank decides, as for two webhooks.
- *   `fetchedAt` must be on the same clock as the account's events: the wall clock for Stripe,
- *   the sandbox's simulated clock for the local API.
+ * - `created` is the object's own latest recorded time (snapshotDate), on Stripe's clock, not the
+ *   fetch time: the fetch clock may be skewed (or the fetch slow), and a real event created in the
+ *   same second as the fetch, or a little before it on a clock that runs ahead, describes a change
+ *   the snapshot may not include. The projector also ranks every synthetic event below every real
+ *   one at the same second (ordering.ts), so a real event wins a tie. A snapshot still beats a
+ *   real event older than a change the object records (a late, stale webhook).
  * - The id is `evt_sync_<object id>_<hash of the object>`: deterministic, so re-running a
  *   backfill over unchanged objects stores nothing new, while a changed object yields a new
- *   snapshot event. The hash covers the object only, not the fetch time.
+ *   snapshot event.
  * - `churn_synthetic: 'backfill'` in the payload, and source 'backfill' on the stored row,
  *   mark it as made by us; reconcile ignores these when looking for the newest real event.
  */
@@ -79,7 +145,7 @@ export function syntheticSnapshotEvent(
     id: `${SYNTHETIC_EVENT_PREFIX}${object.id}_${objectHash(object)}`,
     object: 'event',
     type: syntheticEventType(kind, object),
-    created: options.fetchedAt,
+    created: snapshotDate(kind, object, options.fetchedAt),
     api_version: options.apiVersion ?? null,
     livemode: object.livemode === true,
     ...(options.account ? { account: options.account } : {}),

@@ -164,6 +164,59 @@ const COUPON: Defaults = { amount_off: null, currency: null, duration_in_months:
 
 const DISCOUNT: Defaults = { checkout_session: null, customer_account: null, end: null, invoice: null, invoice_item: null, promotion_code: null, subscription_item: null };
 
+const CHARGE: Defaults = {
+  application: null,
+  application_fee: null,
+  application_fee_amount: null,
+  billing_details: { address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null }, email: null, name: null, phone: null, tax_id: null },
+  calculated_statement_descriptor: null,
+  failure_balance_transaction: null,
+  fraud_details: {},
+  on_behalf_of: null,
+  receipt_email: null,
+  receipt_number: null,
+  receipt_url: null,
+  review: null,
+  shipping: null,
+  source: null,
+  source_transfer: null,
+  statement_descriptor: null,
+  statement_descriptor_suffix: null,
+  transfer_data: null,
+  transfer_group: null,
+};
+
+const REFUND: Defaults = {
+  customer_account: null,
+  destination_details: null,
+  metadata: {},
+  payment_method: null,
+  reason: null,
+  receipt_number: null,
+  source_transfer_reversal: null,
+  transfer_reversal: null,
+};
+
+const DISPUTE_EVIDENCE_FIELDS = [
+  'access_activity_log', 'billing_address', 'cancellation_policy', 'cancellation_policy_disclosure', 'cancellation_rebuttal',
+  'customer_communication', 'customer_email_address', 'customer_name', 'customer_purchase_ip', 'customer_signature',
+  'duplicate_charge_documentation', 'duplicate_charge_explanation', 'duplicate_charge_id', 'product_description', 'receipt',
+  'refund_policy', 'refund_policy_disclosure', 'refund_refusal_explanation', 'service_date', 'service_documentation',
+  'shipping_address', 'shipping_carrier', 'shipping_date', 'shipping_documentation', 'shipping_tracking_number',
+  'uncategorized_file', 'uncategorized_text',
+];
+
+const DISPUTE: Defaults = {
+  balance_transactions: [],
+  enhanced_eligibility_types: [],
+  evidence: { ...Object.fromEntries(DISPUTE_EVIDENCE_FIELDS.map((f) => [f, null])), enhanced_evidence: {} },
+  evidence_details: { due_by: null, enhanced_eligibility: {}, has_evidence: false, past_due: false, submission_count: 0 },
+  is_charge_refundable: false,
+  livemode: false,
+  metadata: {},
+  payment_method_details: null,
+};
+
 function fill(object: Record<string, unknown>, defaults: Defaults): Record<string, unknown> {
   let out: Record<string, unknown> | null = null;
   for (const key in defaults) {
@@ -257,6 +310,12 @@ export function completeStripeObject<T>(value: T): T {
       return fill(object, COUPON) as T;
     case 'discount':
       return fill(object, DISCOUNT) as T;
+    case 'charge':
+      return fill(object, { ...CHARGE, refunds: { object: 'list', data: [], has_more: false, total_count: 0, url: `/v1/charges/${object.id}/refunds` } }) as T;
+    case 'refund':
+      return fill(object, REFUND) as T;
+    case 'dispute':
+      return fill(object, DISPUTE) as T;
     default:
       return value;
   }

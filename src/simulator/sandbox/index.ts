@@ -14,6 +14,7 @@ import { customerRoutes } from './routes/customers.js';
 import { eventRoutes } from './routes/events.js';
 import { invoiceRoutes } from './routes/invoices.js';
 import { paymentMethodRoutes } from './routes/payment-methods.js';
+import { paymentRoutes } from './routes/payments.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { SandboxStore } from './store.js';
 import { DEFAULT_RETRY, WebhookDispatcher, type WallClock, type WebhookEndpoint, type WebhookRetryPolicy } from './webhooks.js';
@@ -99,6 +100,7 @@ export function createStripeSandbox(options: StripeSandboxOptions = {}): StripeS
   app.route('/v1', invoiceRoutes());
   app.route('/v1', eventRoutes());
   app.route('/v1', paymentMethodRoutes());
+  app.route('/v1', paymentRoutes());
 
   app.notFound((c) => {
     const error = unrecognizedUrl(c.req.method, c.req.path);

@@ -1,0 +1,404 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { pgArray } from '../../db/bulk.js';
+import type { UnixSeconds } from '../../lib/clock.js';
+import { ingestEvents } from '../events/ingest.js';
+import type { StripeEventEnvelope } from '../events/parse.js';
+import { SYNTHETIC_EVENT_PREFIX, objectHash } from './synthetic.js';
+
+/**
+ * Point-in-time history rebuilt from what Stripe objects record about their own past.
+ *
+ * A backfill stores each object's current state (a snapshot) and the last 30 days of events. Before
+ * the oldest stored real event there are no events, but the objects still date their own past: a
+ * subscription its start, trial, cancellation request (`canceled_at`) and end; a failed charge when
+ * it failed, why, and (through the invoice open then) which invoice's dunning it belongs to; an
+ * invoice its status transitions. From these this module makes synthetic, dated history events:
+ *
+ * - one subscription version at every moment its state changed before the cutoff (start, trial end,
+ *   each renewal, first failed payment of an invoice → past_due, that invoice settled → active,
+ *   cancellation request), each the object as it then stood;
+ * - one payment failure per failed charge before the cutoff, with its failure and decline codes, the
+ *   invoice it was collecting and the attempt number.
+ *
+ * They are marked `churn_synthetic: 'history'`, ids `evt_sync_h_…`, and the projector writes them
+ * only to the history tables (subscription_versions, payment_failures), never to current rows, and
+ * ranks them below every real event at the same second. The cutoff is the oldest real event stored
+ * for the account (or, for a subscription, its own oldest real event if older): from there on the
+ * events themselves say what happened, so the two never describe the same stretch twice.
+ *
+ * - the items (price, quantity) and billing period of every billed period, from the invoices'
+ *   lines (billedPeriods), so seat and plan changes show, dated at the period they were billed in.
+ *
+ * What the objects do not record is not invented: a change made mid-period without proration shows
+ * from the next period's invoice on; payment methods that were detached are gone (Stripe lists
+ * attached ones only); discounts that have ended are gone from the subscription.
+ */
+
+type Obj = Record<string, any>;
+
+/** Ids of rebuilt-history events. */
+export const HISTORY_EVENT_PREFIX = `${SYNTHETIC_EVENT_PREFIX}h_`;
+
+/** An invoice's dunning as its failed charges date it: first failure, and when the invoice was settled (paid, voided, written off). */
+export interface DunningWindow {
+  firstFailedAt: UnixSeconds;
+  settledAt: UnixSeconds | null;
+}
+
+/** What a subscription's items were during one billed period, from the period's invoice lines. */
+export interface BilledPeriod {
+  start: UnixSeconds;
+  end: UnixSeconds;
+  items: { id: string; priceId: string | null; productId: string | null; unitAmount: number | null; quantity: number }[];
+}
+
+/**
+ * The billed periods of a subscription from its invoices' lines: every non-proration subscription
+ * line says which price and quantity an item had over its period. Stripe writes a period's line
+ * when the period starts (at renewal), so a change made mid-period shows from the next period on
+ * unless Stripe prorated it, in which case the proration line dates it exactly.
+ */
+export function billedPeriods(invoices: readonly Obj[]): BilledPeriod[] {
+  const byStart = new Map<number, BilledPeriod>();
+  for (const invoice of invoices) {
+    if (invoice.status === 'void' || invoice.status === 'draft') continue;
+    const lines: Obj[] = Array.isArray(invoice.lines?.data) ? invoice.lines.data : [];
+    for (const line of lines) {
+      const details = line.parent?.subscription_item_details ?? null;
+      const itemId = details?.subscription_item ?? line.subscription_item ?? null;
+      const start = num(line.period?.start);
+      const end = num(line.period?.end);
+      if (typeof itemId !== 'string' || start === null || end === null || end <= start) continue;
+      const prorated = details ? details.proration === true : line.proration === true;
+      const priceDetails = line.pricing?.price_details ?? null;
+      const price = line.price ?? line.plan ?? null;
+      const unit = line.pricing?.unit_amount_decimal ?? price?.unit_amount_decimal ?? price?.unit_amount ?? null;
+      const item = {
+        id: itemId,
+        priceId: (typeof price === 'object' && price ? price.id : null) ?? priceDetails?.price ?? null,
+        productId: (typeof price === 'object' && price ? (typeof price.product === 'string' ? price.product : price.product?.id) : null) ?? priceDetails?.product ?? null,
+        unitAmount: unit === null || unit === undefined ? null : Math.round(Number(unit)),
+        quantity: num(line.quantity) ?? 1,
+      };
+      // a prorated line starts where the change happened; a plain one where the period did
+      let period = byStart.get(start);
+      if (!period) byStart.set(start, (period = { start, end, items: [] }));
+      // a prorated credit (negative amount) is the old item's unused time, not a state
+      if (prorated && (item.quantity <= 0 || Number(line.amount) < 0)) continue;
+      const same = period.items.findIndex((i) => i.id === item.id);
+      if (same >= 0) period.items[same] = item;
+      else period.items.push(item);
+    }
+  }
+  return [...byStart.values()].sort((a, b) => a.start - b.start);
+}
+
+export interface HistoryPoint {
+  at: UnixSeconds;
+  type: 'customer.subscription.created' | 'customer.subscription.updated';
+  object: Obj;
+}
+
+function addMonths(t: UnixSeconds, months: number): UnixSeconds {
+  const d = new Date(t * 1000);
+  const m = d.getUTCMonth() + months;
+  const lastDay = new Date(Date.UTC(d.getUTCFullYear(), m + 1, 0)).getUTCDate();
+  return Date.UTC(d.getUTCFullYear(), m, Math.min(d.getUTCDate(), lastDay), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()) / 1000;
+}
+
+/** The billing period containing `t`, stepping from the anchor by the item's interval. */
+export function periodAt(anchor: UnixSeconds, interval: string | null | undefined, count: number | null | undefined, t: UnixSeconds): [UnixSeconds, UnixSeconds] {
+  const n = count && count > 0 ? count : 1;
+  const step = (k: number): UnixSeconds => {
+    switch (interval) {
+      case 'day':
+        return anchor + k * n * 86_400;
+      case 'week':
+        return anchor + k * n * 7 * 86_400;
+      case 'year':
+        return addMonths(anchor, k * n * 12);
+      default:
+        return addMonths(anchor, k * n);
+    }
+  };
+  if (t < anchor) return [t, anchor];
+  // months between, as a first guess, then walk to the exact period
+  let k = Math.max(0, Math.floor((t - anchor) / (86_400 * 28 * n * (interval === 'year' ? 12 : 1))) - 1);
+  if (interval === 'day' || interval === 'week') k = Math.floor((t - anchor) / (step(1) - anchor));
+  while (step(k + 1) <= t) k++;
+  while (k > 0 && step(k) > t) k--;
+  return [step(k), step(k + 1)];
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/**
+ * The subscription as it stood at `t`, from `current` (a later state of it) and what it dates:
+ * trial, dunning windows, cancellation request, end. Items keep their current prices and quantities.
+ */
+export function subscriptionAt(current: Obj, t: UnixSeconds, dunning: readonly DunningWindow[], billed: readonly BilledPeriod[] = []): Obj {
+  const endedAt = num(current.ended_at);
+  const canceledAt = num(current.canceled_at);
+  const trialStart = num(current.trial_start);
+  const trialEnd = num(current.trial_end);
+  const ended = endedAt !== null && t >= endedAt;
+  const requested = canceledAt !== null && t >= canceledAt && (endedAt === null || canceledAt < endedAt || ended);
+  let status: string;
+  if (ended) status = current.status;
+  else if (trialStart !== null && trialEnd !== null && t >= trialStart && t < trialEnd) status = 'trialing';
+  else if (dunning.some((d) => d.firstFailedAt <= t && (d.settledAt === null || t < d.settledAt))) status = 'past_due';
+  else status = 'active';
+
+  const anchor = num(current.billing_cycle_anchor) ?? num(current.start_date) ?? num(current.created) ?? t;
+  const currentItems: Obj[] = Array.isArray(current.items?.data) ? current.items.data : [];
+  const inTrial = status === 'trialing' && trialStart !== null && trialEnd !== null;
+  // the billed period containing t, else (before the first invoice, after the last) the current items
+  const period = [...billed].reverse().find((p) => p.start <= t && t < p.end) ?? null;
+  const items: Obj[] = period ? period.items.map((b) => billedItem(b, currentItems)) : currentItems;
+  const periodOf = (item: Obj): [number, number] => {
+    if (inTrial) return [trialStart!, trialEnd!];
+    if (period) return [period.start, period.end];
+    const recurring = item.price?.recurring ?? item.plan ?? {};
+    return periodAt(anchor, recurring.interval, recurring.interval_count, t);
+  };
+  const periods = items.map(periodOf);
+  const discounts = (Array.isArray(current.discounts) ? current.discounts : [])
+    .filter((d: unknown): d is Obj => !!d && typeof d === 'object')
+    .filter((d: Obj) => (num(d.start) ?? Infinity) <= t && (num(d.end) === null || num(d.end)! > t));
+  const out: Obj = {
+    ...current,
+    status,
+    ended_at: ended ? endedAt : null,
+    canceled_at: requested ? canceledAt : null,
+    cancel_at_period_end: requested ? current.cancel_at_period_end === true || (!ended && current.cancel_at == null) : false,
+    cancel_at: requested ? (current.cancel_at ?? null) : null,
+    cancellation_details: requested || ended ? current.cancellation_details : { comment: null, feedback: null, reason: null },
+    discounts,
+    discount: current.discount && typeof current.discount === 'object' && discounts.length ? current.discount : null,
+    latest_invoice: null,
+    pause_collection: null,
+    items: { ...(current.items ?? {}), data: items.map((item, i) => ({ ...item, current_period_start: periods[i]![0], current_period_end: periods[i]![1] })) },
+  };
+  if ('current_period_start' in current && periods[0]) {
+    out.current_period_start = periods[0][0];
+    out.current_period_end = periods[0][1];
+  }
+  return out;
+}
+
+/** An item as a billed line describes it, its price completed from the current item with the same price (interval). */
+function billedItem(b: BilledPeriod['items'][number], currentItems: readonly Obj[]): Obj {
+  const samePrice = currentItems.find((i) => (i.price?.id ?? i.plan?.id) === b.priceId);
+  const sameItem = currentItems.find((i) => i.id === b.id) ?? currentItems[0];
+  const template = samePrice ?? sameItem ?? {};
+  const price = samePrice?.price ?? {
+    ...(template.price ?? {}),
+    id: b.priceId,
+    product: b.productId ?? template.price?.product ?? null,
+    unit_amount: b.unitAmount,
+    unit_amount_decimal: b.unitAmount === null ? null : String(b.unitAmount),
+  };
+  return { ...template, id: b.id, price, quantity: b.quantity };
+}
+
+/**
+ * The versions a subscription went through before `before`, from its start: one at each moment its
+ * state changed (start, trial end, each renewal, each dunning window's start and settlement, the
+ * cancellation request). The end itself is in the object's own snapshot, so it is not repeated here.
+ */
+export function subscriptionHistory(current: Obj, before: UnixSeconds, dunning: readonly DunningWindow[], billed: readonly BilledPeriod[] = []): HistoryPoint[] {
+  const start = num(current.start_date) ?? num(current.created);
+  if (start === null) return [];
+  const endedAt = num(current.ended_at);
+  const limit = Math.min(before, endedAt ?? Infinity);
+  const moments = new Set<number>([start]);
+  const add = (t: number | null) => {
+    if (t !== null && t > start && t < limit) moments.add(t);
+  };
+  if (num(current.trial_start) !== null) add(num(current.trial_end));
+  for (const d of dunning) {
+    add(d.firstFailedAt);
+    add(d.settledAt);
+  }
+  add(num(current.canceled_at));
+  // every renewal: a new period (and the items billed for it)
+  for (const p of billed) add(p.start);
+  const points: HistoryPoint[] = [];
+  let previous = '';
+  for (const at of [...moments].filter((t) => t < limit).sort((a, b) => a - b)) {
+    const object = subscriptionAt(current, at, dunning, billed);
+    const items = (object.items?.data as Obj[]).map((i) => `${i.id}:${i.price?.id}:${i.quantity}:${i.current_period_start}`).join(',');
+    const state = `${object.status}|${object.cancel_at_period_end}|${object.canceled_at}|${items}`;
+    if (state === previous) continue;
+    previous = state;
+    points.push({ at, type: points.length === 0 ? 'customer.subscription.created' : 'customer.subscription.updated', object });
+  }
+  return points;
+}
+
+function historyEnvelope(id: string, type: string, created: UnixSeconds, object: Obj, account: string | undefined, apiVersion: string | null): StripeEventEnvelope {
+  return {
+    id,
+    object: 'event',
+    type,
+    created,
+    api_version: apiVersion,
+    livemode: object.livemode === true,
+    ...(account ? { account } : {}),
+    data: { object },
+    pending_webhooks: 0,
+    request: { id: null, idempotency_key: null },
+    churn_synthetic: 'history',
+  };
+}
+
+interface FailedChargeRow {
+  charge_id: string;
+  customer_id: string;
+  created: number;
+  amount: number;
+  currency: string | null;
+  failure_code: string | null;
+  decline_code: string | null;
+  invoice_id: string | null;
+  subscription_id: string | null;
+  settled_at: number | null;
+  attempt: number;
+}
+
+/**
+ * Failed charges of these customers before `before`, each with the invoice it was collecting: the
+ * charge's own `invoice` where the API version still has it, else the customer's invoice that was
+ * open (finalized, not yet settled) at the charge's moment for the same amount. `attempt` counts
+ * the failures on that invoice up to this one.
+ */
+function failedChargesQuery(account: string, customerIds: readonly string[], before: UnixSeconds) {
+  return sql`with f as (
+      select ch.id as charge_id, ch.customer_id, ch.created, ch.amount, ch.currency, ch.failure_code,
+        e.payload->'data'->'object'->'outcome'->>'reason' as decline_code,
+        coalesce(ch.invoice_id, (select i.id from invoices i
+           where i.account = ch.account and i.customer_id = ch.customer_id and i.finalized_at <= ch.created
+             and i.amount_due = ch.amount
+             and coalesce(least(i.paid_at, i.voided_at, i.marked_uncollectible_at), ch.created) >= ch.created
+           order by i.finalized_at desc, i.id desc limit 1)) as invoice_id
+      from charges ch
+      left join stripe_events e on e.id = ch.src_event_id
+      where ch.account = ${account} and ch.customer_id = any(${pgArray(customerIds)}::text[])
+        and ch.status = 'failed' and ch.created < ${before}::bigint
+    )
+    select f.charge_id, f.customer_id, f.created::float8 as created, f.amount::float8 as amount, f.currency, f.failure_code,
+      f.decline_code, f.invoice_id, i.subscription_id,
+      least(i.paid_at, i.voided_at, i.marked_uncollectible_at)::float8 as settled_at,
+      (row_number() over (partition by f.customer_id, coalesce(f.invoice_id, f.charge_id) order by f.created, f.charge_id))::float8 as attempt
+    from f left join invoices i on i.account = ${account} and i.id = f.invoice_id
+    order by f.customer_id, f.created`;
+}
+
+export interface HistorySummary {
+  subscriptions: number;
+  versions: number;
+  failures: number;
+  stored: number;
+}
+
+/**
+ * Rebuilds the history of one account's subscriptions (ordered by id, after `after`), in batches,
+ * from the projections the backfill filled. Idempotent: ids are deterministic, so a rerun stores
+ * nothing new for unchanged objects.
+ */
+export async function rebuildAccountHistory(
+  database: Database,
+  options: {
+    account: string;
+    stripeAccount?: string;
+    apiVersion: string | null;
+    batchSize?: number;
+    after?: string | null;
+    signal?: AbortSignal;
+    onBatch?: (lastSubscriptionId: string, summary: HistorySummary, subscriptionsInBatch: number) => Promise<void> | void;
+  },
+): Promise<HistorySummary> {
+  const { account } = options;
+  const summary: HistorySummary = { subscriptions: 0, versions: 0, failures: 0, stored: 0 };
+  const [{ oldest } = { oldest: null }] = await database.query<{ oldest: number | null }>(
+    sql`select min(created)::float8 as oldest from stripe_events where account = ${account} and id not like ${`${SYNTHETIC_EVENT_PREFIX}%`}`,
+  );
+  const accountCutoff = oldest ?? Number.MAX_SAFE_INTEGER;
+  let after = options.after ?? null;
+  const batchSize = options.batchSize ?? 500;
+  for (;;) {
+    if (options.signal?.aborted) return summary;
+    const subs = await database.query<{ id: string; customer_id: string; src_event_id: string }>(
+      sql`select id, customer_id, src_event_id from subscriptions
+          where account = ${account} and (${after}::text is null or id collate "C" > ${after}) order by id collate "C" limit ${batchSize}`,
+    );
+    if (subs.length === 0) return summary;
+    const ids = subs.map((s) => s.id);
+    // The base state: the subscription's oldest real event if it has one (closest to the stretch
+    // being rebuilt), else its current snapshot.
+    const earliestReal = await database.query<{ subscription_id: string; event_id: string; valid_from: number }>(
+      sql`select distinct on (subscription_id) subscription_id, event_id, valid_from::float8 as valid_from from subscription_versions
+          where account = ${account} and subscription_id = any(${pgArray(ids)}::text[]) and event_id not like ${`${SYNTHETIC_EVENT_PREFIX}%`}
+          order by subscription_id, valid_from, rank, event_id`,
+    );
+    const realOf = new Map(earliestReal.map((r) => [r.subscription_id, r]));
+    const baseIds = subs.map((s) => realOf.get(s.id)?.event_id ?? s.src_event_id);
+    const payloads = await database.query<{ id: string; object: Obj }>(
+      sql`select id, payload->'data'->'object' as object from stripe_events where id = any(${pgArray(baseIds)}::text[])`,
+    );
+    const objectOf = new Map(payloads.map((p) => [p.id, typeof p.object === 'string' ? (JSON.parse(p.object) as Obj) : p.object]));
+    const customerIds = [...new Set(subs.map((s) => s.customer_id))];
+    const failures = await database.query<FailedChargeRow>(failedChargesQuery(account, customerIds, accountCutoff));
+    const invoiceRows = await database.query<{ subscription_id: string; object: Obj | string }>(
+      sql`select i.subscription_id, e.payload->'data'->'object' as object from invoices i join stripe_events e on e.id = i.src_event_id
+          where i.account = ${account} and i.customer_id = any(${pgArray(customerIds)}::text[]) and i.subscription_id = any(${pgArray(ids)}::text[])`,
+    );
+    const invoicesOf = new Map<string, Obj[]>();
+    for (const r of invoiceRows) {
+      const list = invoicesOf.get(r.subscription_id) ?? [];
+      list.push(typeof r.object === 'string' ? (JSON.parse(r.object) as Obj) : r.object);
+      invoicesOf.set(r.subscription_id, list);
+    }
+
+    const events: StripeEventEnvelope[] = [];
+    const dunningOf = new Map<string, Map<string, DunningWindow>>();
+    for (const f of failures) {
+      if (f.subscription_id) {
+        let windows = dunningOf.get(f.subscription_id);
+        if (!windows) dunningOf.set(f.subscription_id, (windows = new Map()));
+        const key = f.invoice_id ?? f.charge_id;
+        const w = windows.get(key);
+        if (!w || f.created < w.firstFailedAt) windows.set(key, { firstFailedAt: f.created, settledAt: f.settled_at });
+      }
+      const invoice: Obj = {
+        id: f.invoice_id ?? `in_unknown_${f.charge_id}`,
+        object: 'invoice',
+        customer: f.customer_id,
+        parent: f.subscription_id ? { subscription_details: { subscription: f.subscription_id }, type: 'subscription_details' } : null,
+        status: 'open',
+        amount_due: f.amount,
+        currency: f.currency,
+        attempt_count: f.attempt,
+        last_payment_error: { code: f.failure_code ?? 'card_declined', decline_code: f.decline_code, charge: f.charge_id },
+      };
+      events.push(historyEnvelope(`${HISTORY_EVENT_PREFIX}${f.charge_id}`, 'invoice.payment_failed', f.created, invoice, options.stripeAccount, options.apiVersion));
+      summary.failures += 1;
+    }
+    for (const s of subs) {
+      const base = objectOf.get(realOf.get(s.id)?.event_id ?? s.src_event_id);
+      if (!base) continue;
+      const cutoff = Math.min(accountCutoff, realOf.get(s.id)?.valid_from ?? Infinity);
+      const points = subscriptionHistory(base, cutoff, [...(dunningOf.get(s.id)?.values() ?? [])], billedPeriods(invoicesOf.get(s.id) ?? []));
+      for (const p of points) {
+        events.push(historyEnvelope(`${HISTORY_EVENT_PREFIX}${s.id}_${p.at}_${objectHash(p.object)}`, p.type, p.at, p.object, options.stripeAccount, options.apiVersion));
+      }
+      summary.versions += points.length;
+    }
+    const r = await ingestEvents(database, events, { source: 'backfill', batchSize: 1000 });
+    summary.stored += r.stored;
+    summary.subscriptions += subs.length;
+    after = subs.at(-1)!.id;
+    await options.onBatch?.(after, summary, subs.length);
+  }
+}
