@@ -104,7 +104,7 @@ async function explainTooLittleHistory(database: Database, err: InsufficientData
     );
   }
   lines.push(
-    'What to do: if the account is older than this history, store its older events first (`churn ingest` of an export of its events); otherwise run `churn train` again once more months and churners have been stored (webhooks keep adding them). Until a model is trained, `churn score` and `churn act` have no model to score with.',
+    'What to do: if the account is older than this history, rebuild its past from the Stripe API (`churn backfill`, which dates subscriptions, renewals and failed payments from what Stripe\'s objects record) or store an export of its older events (`churn ingest`); otherwise run `churn train` again once more months and churners have been stored (webhooks keep adding them). Until a model is trained, `churn score` and `churn act` have no model to score with.',
   );
   return new ChurnError('VALIDATION_FAILED', lines.join('\n'));
 }
