@@ -7,7 +7,8 @@
  */
 import { initBackend, tf } from '../src/ml/backend.js';
 import { explainMatrix } from '../src/ml/explain.js';
-import { normaliseMatrix, trainCandidate } from '../src/ml/model.js';
+import { trainCandidate } from '../src/ml/candidate.js';
+import { normaliseMatrix } from '../src/ml/normalisation.js';
 import { PREDICT_BATCH, scoreMatrix } from '../src/ml/predict.js';
 import { sliceRows, syntheticChurnData, syntheticFeatureSet } from '../src/ml/synthetic.js';
 

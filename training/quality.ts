@@ -23,7 +23,8 @@ import { isoDay } from '../src/lib/clock.js';
 import { initBackend } from '../src/ml/backend.js';
 import { buildTrainingSet, type TrainingSet } from '../src/ml/dataset.js';
 import { expectedCalibrationError, rocAuc } from '../src/ml/metrics.js';
-import { trainCandidate, type CandidateResult, type ModelOptions } from '../src/ml/model.js';
+import { trainCandidate, type CandidateResult } from '../src/ml/candidate.js';
+import type { ModelOptions } from '../src/ml/model.js';
 import { scoreMatrix } from '../src/ml/predict.js';
 import { freshPostgres, OracleTable, simulateIntoDatabase } from './data.js';
 

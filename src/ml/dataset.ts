@@ -133,7 +133,16 @@ export interface SplitOptions {
   validShare?: number;
   /** fewest churners the training part may have */
   minTrainPositives?: number;
+  /** label horizon: an earlier part's snapshots must see their whole horizon end before the next part starts */
+  horizonDays?: number;
 }
+
+/**
+ * Overlap tolerated between a snapshot's horizon and the next part's first snapshot, so that a
+ * 30-day horizon still fits between month starts (February is 28 days): at most 3 days of labels
+ * can fall in the next part's first month.
+ */
+export const SPLIT_OVERLAP_DAYS = 3;
 
 /** Too little history or too few churners to train and evaluate honestly. */
 export class InsufficientDataError extends ChurnError {
@@ -147,6 +156,8 @@ export class InsufficientDataError extends ChurnError {
  * Splits snapshots (oldest first) by time. Parts are filled from the newest snapshot backwards until
  * each holds its share of the churners, so an account whose churn is bunched into a few months (or
  * that has months with none) still gets churners in every part; each part keeps whole snapshots.
+ * Between consecutive parts, snapshots whose horizon would reach into the next part are left out
+ * (a gap of one horizon), so no earlier part's label sees a later part's months.
  */
 export function splitByTime(snapshots: Snapshot[], options: SplitOptions = {}): TimeSplit {
   const minTrain = options.minTrainPositives ?? 20;
@@ -161,9 +172,14 @@ export function splitByTime(snapshots: Snapshot[], options: SplitOptions = {}): 
     throw new InsufficientDataError(`only ${total} churners across ${snapshots.length} snapshots (${rows} customer-months); need at least ${minTrain + 3} to train and evaluate`);
   }
   const shares = [options.testShare ?? 0.15, options.calibShare ?? 0.15, options.validShare ?? 0.1];
+  const horizon = (options.horizonDays ?? DEFAULT_HORIZON_DAYS) * DAY_SECONDS;
   const parts: Snapshot[][] = [[], [], []];
   let i = snapshots.length - 1;
   for (let p = 0; p < 3; p++) {
+    // The gap: a snapshot whose horizon reaches into the later part would label its rows with what
+    // happened in the later part's months (a leak when the horizon is longer than a month).
+    const laterStart = p === 0 ? Infinity : parts[p - 1]![0]!.asOf;
+    while (i >= 0 && snapshots[i]!.asOf + horizon > laterStart + SPLIT_OVERLAP_DAYS * DAY_SECONDS) i--;
     const want = Math.max(1, Math.ceil(total * shares[p]!));
     let got = 0;
     // leave at least one snapshot for each remaining part and for training
@@ -172,8 +188,14 @@ export function splitByTime(snapshots: Snapshot[], options: SplitOptions = {}): 
       parts[p]!.unshift(snapshots[i]!);
       i--;
     }
+    if (parts[p]!.length === 0) {
+      throw new InsufficientDataError(`too few monthly snapshots to keep a ${options.horizonDays ?? DEFAULT_HORIZON_DAYS}-day gap between training, validation, calibration and evaluation months; more history is needed`);
+    }
     if (got === 0) throw new InsufficientDataError(`no churners in the ${['test', 'calibration', 'validation'][p]} months (${parts[p]!.map((s) => new Date(s.asOf * 1000).toISOString().slice(0, 10)).join(', ')}); more history is needed`);
   }
+  const validStart = parts[2]![0]!.asOf;
+  while (i >= 0 && snapshots[i]!.asOf + horizon > validStart + SPLIT_OVERLAP_DAYS * DAY_SECONDS) i--;
+  if (i < 0) throw new InsufficientDataError(`no training months left before the validation months after a ${options.horizonDays ?? DEFAULT_HORIZON_DAYS}-day gap; more history is needed`);
   const train = snapshots.slice(0, i + 1);
   const trainPositives = train.reduce((s, x) => s + x.positives, 0);
   if (trainPositives < minTrain) {
@@ -224,7 +246,7 @@ export async function buildTrainingSet(database: Database, options: TrainingSetO
   }
   const split = splitByTime(
     snapshots.filter((s) => s.x.rows > 0),
-    options.split,
+    { horizonDays, ...options.split },
   );
   return {
     featureSet: featureSet(),

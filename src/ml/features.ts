@@ -113,7 +113,7 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(days(f.asOf - n(f.sub.first_start, f.asOf)), 0, 3650),
   },
   {
-    spec: { name: 'tenure_months_log', kind: 'number', description: 'log(1 + tenure in months): churn hazards fall roughly with log tenure', sentence: (v) => `customer for ${Math.round(Math.expm1(v))} months` },
+    spec: { name: 'tenure_months_log', logScaled: true, kind: 'number', description: 'log(1 + tenure in months): churn hazards fall roughly with log tenure', sentence: (v) => `customer for ${Math.round(Math.expm1(v))} months` },
     value: (f) => Math.log1p(clamp(days(f.asOf - n(f.sub.first_start, f.asOf)), 0, 3650) / 30.44),
   },
   {
@@ -121,7 +121,7 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(days(f.asOf - n(f.sub.oldest_live_start, f.asOf)), 0, 3650),
   },
   {
-    spec: { name: 'mrr_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD) of live subscriptions, before discounts', sentence: (v) => `MRR about $${usdFromLog(v)}` },
+    spec: { name: 'mrr_usd_log', logScaled: true, kind: 'money', description: 'log(1 + MRR in approximate USD) of live subscriptions, before discounts', sentence: (v) => `MRR about $${usdFromLog(v)}` },
     value: (f) => Math.log1p(Math.max(0, n(f.sub.mrr_usd))),
   },
   {
@@ -129,14 +129,14 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(Math.log1p(Math.max(0, n(f.sub.mrr_usd))) - Math.log1p(Math.max(0, n(f.past?.mrr_usd))), -10, 10),
   },
   {
-    spec: { name: 'mrr_paid_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD after the largest active percentage discount)', sentence: (v) => `pays about $${usdFromLog(v)} a month` },
+    spec: { name: 'mrr_paid_usd_log', logScaled: true, kind: 'money', description: 'log(1 + MRR in approximate USD after the largest active percentage discount)', sentence: (v) => `pays about $${usdFromLog(v)} a month` },
     value: (f) => {
       const pct = discountActive(f) ? clamp(n(f.discounts?.max_percent_off), 0, 100) : 0;
       return Math.log1p(Math.max(0, n(f.sub.mrr_usd)) * (1 - pct / 100));
     },
   },
   {
-    spec: { name: 'price_per_seat_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD per seat): the plan tier', sentence: (v) => `about $${usdFromLog(v)} per seat` },
+    spec: { name: 'price_per_seat_usd_log', logScaled: true, kind: 'money', description: 'log(1 + MRR in approximate USD per seat): the plan tier', sentence: (v) => `about $${usdFromLog(v)} per seat` },
     value: (f) => Math.log1p(Math.max(0, n(f.sub.mrr_usd)) / Math.max(1, n(f.sub.quantity, 1))),
   },
   {
@@ -151,7 +151,7 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(n(f.sub.interval_months, 1), 0, 60),
   },
   {
-    spec: { name: 'seats_log', kind: 'count', description: 'log(1 + total quantity of live subscriptions)', sentence: (v) => plural(Math.expm1(v), 'seat') },
+    spec: { name: 'seats_log', logScaled: true, kind: 'count', description: 'log(1 + total quantity of live subscriptions)', sentence: (v) => plural(Math.expm1(v), 'seat') },
     value: (f) => Math.log1p(Math.max(0, n(f.sub.quantity))),
   },
   {
@@ -369,7 +369,7 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(n(f.invoices?.late_paid_share), 0, 1),
   },
   {
-    spec: { name: 'open_invoice_amount_log', kind: 'money', description: 'log(1 + approximate USD) of invoices open (unpaid) at asOf', sentence: (v) => `$${usdFromLog(v)} unpaid` },
+    spec: { name: 'open_invoice_amount_log', logScaled: true, kind: 'money', description: 'log(1 + approximate USD) of invoices open (unpaid) at asOf', sentence: (v) => `$${usdFromLog(v)} unpaid` },
     value: (f) => Math.log1p(Math.max(0, n(f.invoices?.open_amount_usd))),
   },
   {

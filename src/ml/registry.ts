@@ -8,7 +8,7 @@ import { newId } from '../lib/ids.js';
 import { logger as defaultLogger, type Logger } from '../lib/logger.js';
 import { tf } from './backend.js';
 // Side effect: registers the SeededDropout layer class, which saved topologies name.
-import './model.js';
+import './network.js';
 import type { ChurnModel, ModelMetadata } from './model.js';
 import type { FeatureSet } from './types.js';
 

@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeBackend, initBackend, tf } from '../../src/ml/backend.js';
 import { explain, explainMatrix } from '../../src/ml/explain.js';
 import { rocAuc } from '../../src/ml/metrics.js';
-import { buildModel, decidePromotion, trainCandidate, trainModel, type ChurnModel } from '../../src/ml/model.js';
+import { trainCandidate } from '../../src/ml/candidate.js';
+import { trainModel, type ChurnModel } from '../../src/ml/model.js';
+import { buildModel } from '../../src/ml/network.js';
+import { decidePromotion } from '../../src/ml/promotion.js';
 import { scoreMatrix, scoreWithDrivers } from '../../src/ml/predict.js';
 import { loadModelFiles, ModelLoadError, saveModelFiles } from '../../src/ml/registry.js';
 import { sliceRows, syntheticChurnData, syntheticFeatureSet } from '../../src/ml/synthetic.js';
@@ -53,7 +56,7 @@ describe('training on a known logistic rule with an interaction', () => {
     expect(result.evaluatedOn).toBe('test');
     expect(result.metrics.overall.rocAuc).toBeGreaterThan(0.8);
     expect(result.metrics.overall.rocAuc).toBeGreaterThan(result.baselineMetrics.overall.rocAuc + 0.02);
-    expect(decidePromotion(result.metrics, result.baselineMetrics).promote).toBe(true);
+    expect(decidePromotion(result.metrics, result.baselineMetrics).promoted).toBe('candidate');
     expect(result.metrics.byChurnType?.voluntary.rows).toBeGreaterThan(0);
   });
 
@@ -79,7 +82,7 @@ describe('training on a known logistic rule with an interaction', () => {
   it('loses to the baseline when the network is crippled', async () => {
     const weak = await trainModel({ ...s, featureSet, seed: 3, now: NOW, options: { hidden: [2], learningRate: 1e-6, maxEpochs: 1 } });
     const weakAuc = rocAuc(s.test.y, scoreMatrix(weak, s.test.x));
-    expect(decidePromotion({ rocAuc: weakAuc, logLoss: 1 }, result.baselineMetrics).promote).toBe(false);
+    expect(decidePromotion({ rocAuc: weakAuc, logLoss: 1 }, result.baselineMetrics).promoted).toBe('baseline');
     weak.network.dispose();
   });
 

@@ -4,23 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
 import { initBackend } from '../../src/ml/backend.js';
-import { decideBaselineFallback } from '../../src/ml/model.js';
+import { readFile } from 'node:fs/promises';
 import { championVersion, listModelVersions } from '../../src/ml/registry.js';
 import { trainChurnModel } from '../../src/services/training/train-model.js';
+import { writeTrainingReport } from '../../src/services/training/write-report.js';
 import { simulateIntoDatabase } from '../../training/data.js';
 import { createTestDatabase } from '../helpers/db.js';
-
-const m = (rocAuc: number, logLoss: number) => ({ rocAuc, logLoss });
-
-describe('decideBaselineFallback', () => {
-  it('serves the baseline when there is no champion', () => {
-    expect(decideBaselineFallback(m(0.7, 0.3))).toMatchObject({ promote: true });
-  });
-  it('serves the baseline only when it beats the champion', () => {
-    expect(decideBaselineFallback(m(0.75, 0.3), m(0.7, 0.3))).toMatchObject({ promote: true });
-    expect(decideBaselineFallback(m(0.65, 0.3), m(0.7, 0.3))).toMatchObject({ promote: false });
-  });
-});
 
 describe('a training run whose network loses to its baseline', () => {
   let database: Database;
@@ -39,6 +28,7 @@ describe('a training run whose network loses to its baseline', () => {
       now: new Date('2026-01-01T00:00:00Z'),
       seed: 5,
       modelOptions: { learningRate: 1e-9, maxEpochs: 1, patience: 1 },
+      writeReport: writeTrainingReport,
     });
     expect(result.metrics.overall.rocAuc).toBeLessThan(result.baselineMetrics.overall.rocAuc);
     expect(result.promoted).toBe(true);
@@ -46,6 +36,12 @@ describe('a training run whose network loses to its baseline', () => {
     expect(result.decision.reason).toMatch(/does not beat the logistic baseline.*baseline serves/);
     const champion = await championVersion(database.db);
     expect(champion?.version).toBe(result.promotedVersion);
+    // the written report says what the run did: the baseline was promoted (it used to say "not promoted")
+    const report = await readFile(join(modelDir, 'churn', result.version, 'report.md'), 'utf8');
+    expect(report).toContain(`Decision: logistic baseline promoted`);
+    expect(report).toContain(`champion is now ${result.promotedVersion}`);
+    const json = JSON.parse(await readFile(join(modelDir, 'churn', result.version, 'report.json'), 'utf8'));
+    expect(json.decision).toEqual(result.decision);
     const versions = await listModelVersions(database.db);
     expect(versions.map((v) => v.status).sort()).toEqual(['candidate', 'champion']);
 

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildEvaluationReport, writeEvaluation } from '../../../training/evaluate.js';
 import { finiteOrNull, type EvaluationMetrics } from '../../ml/metrics.js';
+import { describeDecision } from '../../ml/promotion.js';
 import { summariseTrainingSet, type TrainingReportInput } from './train-model.js';
 
 /**
@@ -17,6 +18,7 @@ export async function writeTrainingReport(input: TrainingReportInput): Promise<s
     baseline: input.candidate.baseline,
     champion: input.champion ?? null,
     heldOut: input.trainingSet.test,
+    decision: input.decision,
     now: input.now,
   });
   const { html } = await writeEvaluation(dir, evaluation);
@@ -30,6 +32,7 @@ export async function writeTrainingReport(input: TrainingReportInput): Promise<s
     baseline: input.candidate.baselineMetrics,
     champion: input.championMetrics ?? null,
     decision: input.decision,
+    promotedVersion: input.promotedVersion,
   };
   await writeFile(join(dir, 'report.json'), JSON.stringify(report, finiteOrNull, 2));
   const line = (label: string, m?: EvaluationMetrics) =>
@@ -51,7 +54,7 @@ export async function writeTrainingReport(input: TrainingReportInput): Promise<s
     line('logistic baseline', input.candidate.baselineMetrics),
     line('current champion', input.championMetrics),
     '',
-    `Decision: ${input.decision.promote ? 'promoted' : 'not promoted'} — ${input.decision.reason}`,
+    `Decision: ${describeDecision(input.decision)}${input.promotedVersion ? ` (champion is now ${input.promotedVersion})` : ''}`,
     '',
   ].join('\n');
   await writeFile(join(dir, 'report.md'), md);
