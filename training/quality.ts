@@ -23,7 +23,7 @@ import { isoDay } from '../src/lib/clock.js';
 import { initBackend } from '../src/ml/backend.js';
 import { buildTrainingSet, type TrainingSet } from '../src/ml/dataset.js';
 import { expectedCalibrationError, rocAuc } from '../src/ml/metrics.js';
-import { trainCandidate, type CandidateResult } from '../src/ml/candidate.js';
+import { disposeCandidate, trainCandidate, type CandidateResult } from '../src/ml/candidate.js';
 import type { ModelOptions } from '../src/ml/model.js';
 import { scoreMatrix } from '../src/ml/predict.js';
 import { freshPostgres, OracleTable, simulateIntoDatabase } from './data.js';
@@ -109,6 +109,7 @@ export async function measureQuality(database: Database, options: QualityOptions
     seed: options.seed,
     now: new Date(summary.end * 1000),
     horizonDays: 30,
+    vocabulary: trainingSet.vocabulary,
     options: options.modelOptions,
   });
   const t2 = performance.now();
@@ -120,8 +121,7 @@ export async function measureQuality(database: Database, options: QualityOptions
     ...compareWithOracle(trainingSet, candidate, oracle),
     seconds: { simulateIngest, snapshots: (t1 - t0) / 1000, training: (t2 - t1) / 1000 },
   };
-  candidate.model.network.dispose();
-  candidate.baseline.network.dispose();
+  disposeCandidate(candidate);
   return result;
 }
 

@@ -1,7 +1,8 @@
 import type { Database } from '../db/client.js';
 import { dataEndQuery, DAY_SECONDS } from '../db/queries/features.sql.js';
 import { ChurnError } from '../lib/errors.js';
-import { featureMatrixAt, featureSet, type CustomerKey } from './features.js';
+import { applyVocabulary, learnVocabulary, type CatalogueVocabulary, type CustomerCatalogue } from './catalogue.js';
+import { featureMatrixAt, featureSet, FEATURES, productNames, type CustomerKey } from './features.js';
 import { CHURN_TYPE_CODE, churnLabelsAt, DEFAULT_HORIZON_DAYS, type ChurnMoment } from './labels.js';
 import type { FeatureSet, LabelledData, Matrix } from './types.js';
 
@@ -21,6 +22,9 @@ export interface Snapshot {
   y: Uint8Array;
   churnType: Uint8Array;
   positives: number;
+  /** what each row holds, for the catalogue vocabulary (slot columns are 0 until it is applied) */
+  catalogues: CustomerCatalogue[];
+  priceNames: Map<string, string>;
 }
 
 export interface DataWindow {
@@ -88,17 +92,19 @@ export async function buildSnapshot(
   const y = new Uint8Array(keep.length);
   const churnType = new Uint8Array(keep.length);
   const keys: CustomerKey[] = new Array(keep.length);
+  const catalogues: CustomerCatalogue[] = new Array(keep.length);
   let positives = 0;
   keep.forEach((i, r) => {
     const k = features.keys[i]!;
     const label = byKey.get(`${k.account}\u0001${k.customerId}`)!;
     keys[r] = k;
+    catalogues[r] = features.catalogues[i]!;
     data.set(features.matrix.data.subarray(i * cols, (i + 1) * cols), r * cols);
     y[r] = label.churned ? 1 : 0;
     churnType[r] = CHURN_TYPE_CODE[label.churnType];
     positives += y[r]!;
   });
-  return { asOf, keys, x: { data, rows: keep.length, cols }, y, churnType, positives };
+  return { asOf, keys, x: { data, rows: keep.length, cols }, y, churnType, positives, catalogues, priceNames: features.priceNames };
 }
 
 /** Concatenates snapshots into one LabelledData (asOf as days since the epoch). */
@@ -206,6 +212,8 @@ export function splitByTime(snapshots: Snapshot[], options: SplitOptions = {}): 
 
 export interface TrainingSet {
   featureSet: FeatureSet;
+  /** the catalogue vocabulary learned on the training months, applied to every part */
+  vocabulary: CatalogueVocabulary;
   horizonDays: number;
   dates: number[];
   snapshots: Snapshot[];
@@ -248,8 +256,16 @@ export async function buildTrainingSet(database: Database, options: TrainingSetO
     snapshots.filter((s) => s.x.rows > 0),
     { horizonDays, ...options.split },
   );
+  // The vocabulary comes from the training months only, so the held-out months cannot shape it.
+  const priceNames = new Map(split.train.flatMap((s) => [...s.priceNames]));
+  const trainCatalogues = split.train.flatMap((s) => s.catalogues);
+  const ids = [...new Set(trainCatalogues.flatMap((c) => c.products))];
+  const vocabulary = learnVocabulary(trainCatalogues, { prices: priceNames, products: await productNames(database, ids) });
+  const names = FEATURES.map((f) => f.name);
+  for (const s of snapshots) applyVocabulary(s.x, s.catalogues, vocabulary, names);
   return {
     featureSet: featureSet(),
+    vocabulary,
     horizonDays,
     dates,
     snapshots,

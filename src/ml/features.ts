@@ -1,6 +1,9 @@
 import type { Database } from '../db/client.js';
 import {
   DAY_SECONDS,
+  catalogueItemsQuery,
+  productNamesQuery,
+  customerProfileQuery,
   cardsAtQuery,
   chargeFactsQuery,
   discountFactsQuery,
@@ -12,6 +15,8 @@ import {
   subscriptionChangesQuery,
   subscriptionStateQuery,
   type CardAtRow,
+  type CatalogueItemRow,
+  type CustomerProfileRow,
   type ChargeFactsRow,
   type DiscountFactsRow,
   type DisputeFactsRow,
@@ -24,6 +29,8 @@ import {
   type SubscriptionStateRow,
 } from '../db/queries/features.sql.js';
 import { PLATFORM_ACCOUNT } from '../services/events/parse.js';
+import { intervalMonths } from '../services/projections/normalize.js';
+import { applyVocabulary, customerCatalogue, slotSpecs, type CatalogueVocabulary, type CustomerCatalogue } from './catalogue.js';
 import type { FeatureSet, FeatureSpec, Matrix } from './types.js';
 
 /**
@@ -42,7 +49,7 @@ import type { FeatureSet, FeatureSpec, Matrix } from './types.js';
  * failure), "no card" sets the card one-hots to 0 and days-to-expiry to its cap.
  */
 
-export const FEATURE_SET_VERSION = 'churn-features-v3';
+export const FEATURE_SET_VERSION = 'churn-features-v4';
 
 export interface CustomerKey {
   account: string;
@@ -65,6 +72,10 @@ export interface CustomerFacts {
   charges?: ChargeFactsRow;
   discounts?: DiscountFactsRow;
   paymentMethod: ChosenPaymentMethod;
+  /** items of the live subscriptions at asOf (from the versions' own payloads) */
+  items?: CatalogueItemRow[];
+  /** country and tax status as the newest finalized invoice recorded them */
+  profile?: CustomerProfileRow;
 }
 
 export interface ChosenPaymentMethod {
@@ -74,6 +85,9 @@ export interface ChosenPaymentMethod {
   added90d: number;
   type: string | null;
   funding: string | null;
+  brand: string | null;
+  /** wallet the card is used through (apple_pay, google_pay, link...), from the payment method's own event */
+  wallet: string | null;
   /** unix seconds when the card stops working (start of the month after exp_month), null when not a card */
   cardExpiresAt: number | null;
 }
@@ -105,6 +119,35 @@ function paymentMethodType(f: CustomerFacts): string | null {
 function daysUntil(at: number | null | undefined, asOf: number, cap: number): number {
   if (at === null || at === undefined) return cap;
   return clamp(days(at - asOf), 0, cap);
+}
+
+/** Monthly amount of one licensed item, in minor units; null for metered or unpriced items. */
+function itemMonthly(it: CatalogueItemRow): number | null {
+  if (it.usage_type === 'metered' || it.unit_amount === null || it.unit_amount === undefined) return null;
+  return (Number(it.unit_amount) * Math.max(0, n(it.quantity, 1))) / intervalMonths(it.interval, it.interval_count);
+}
+
+function addonShare(items: readonly CatalogueItemRow[]): number {
+  const bySub = new Map<string, number[]>();
+  for (const it of items) {
+    const m = itemMonthly(it);
+    if (m === null) continue;
+    const list = bySub.get(it.subscription_id);
+    if (list) list.push(m);
+    else bySub.set(it.subscription_id, [m]);
+  }
+  let total = 0;
+  let addons = 0;
+  for (const amounts of bySub.values()) {
+    const sum = amounts.reduce((a, b) => a + b, 0);
+    total += sum;
+    addons += sum - Math.max(...amounts);
+  }
+  return total > 0 ? clamp(addons / total, 0, 1) : 0;
+}
+
+function mainCurrency(f: CustomerFacts): string | null {
+  return f.items?.find((it) => it.currency)?.currency ?? null;
 }
 
 const DEFINITIONS: FeatureDefinition[] = [
@@ -392,6 +435,76 @@ const DEFINITIONS: FeatureDefinition[] = [
     spec: { name: 'status_changes_90d', kind: 'count', description: 'subscription status changes in 90 days', sentence: (v) => `${plural(v, 'status change')} in 90 days` },
     value: (f) => clamp(n(f.changes?.status_changes_90d), 0, 50),
   },
+  // Contract, add-ons, payment method detail, currency, country and tax: facts every account has.
+  {
+    spec: { name: 'contract_monthly', kind: 'category_onehot', description: 'the main subscription renews every month (no longer commitment)', sentence: (v) => (v ? 'on a monthly contract' : 'not on a monthly contract') },
+    value: (f) => bool(n(f.sub.interval_months, 1) <= 1),
+  },
+  {
+    spec: { name: 'contract_annual', kind: 'category_onehot', description: 'the main subscription renews yearly (12 to 23 months)', sentence: (v) => (v ? 'on a yearly contract' : 'not on a yearly contract') },
+    value: (f) => bool(n(f.sub.interval_months, 1) >= 12 && n(f.sub.interval_months, 1) < 24),
+  },
+  {
+    spec: { name: 'contract_multi_year', kind: 'category_onehot', description: 'the main subscription renews every two years or more', sentence: (v) => (v ? 'on a multi-year contract' : 'not on a multi-year contract') },
+    value: (f) => bool(n(f.sub.interval_months, 1) >= 24),
+  },
+  {
+    spec: { name: 'addon_items', kind: 'count', description: 'items beyond the main one on live subscriptions (add-ons)', sentence: (v) => plural(v, 'add-on') },
+    value: (f) => clamp((f.items?.length ?? n(f.sub.item_count)) - n(f.sub.live_subscriptions), 0, 50),
+  },
+  {
+    spec: { name: 'addon_mrr_share', kind: 'ratio', description: "share of MRR from add-ons (every item but each subscription's largest)", sentence: (v) => `${Math.round(v * 100)}% of MRR from add-ons` },
+    value: (f) => addonShare(f.items ?? []),
+  },
+  {
+    spec: { name: 'card_brand_visa', kind: 'category_onehot', description: 'the card on file is a Visa', sentence: (v) => (v ? 'pays with a Visa card' : 'not a Visa card') },
+    value: (f) => bool(f.paymentMethod.brand === 'visa'),
+  },
+  {
+    spec: { name: 'card_brand_mastercard', kind: 'category_onehot', description: 'the card on file is a Mastercard', sentence: (v) => (v ? 'pays with a Mastercard' : 'not a Mastercard') },
+    value: (f) => bool(f.paymentMethod.brand === 'mastercard'),
+  },
+  {
+    spec: { name: 'card_brand_amex', kind: 'category_onehot', description: 'the card on file is an American Express', sentence: (v) => (v ? 'pays with an American Express card' : 'not an American Express card') },
+    value: (f) => bool(f.paymentMethod.brand === 'amex'),
+  },
+  {
+    spec: { name: 'card_brand_other', kind: 'category_onehot', description: 'the card on file is of another brand', sentence: (v) => (v ? 'pays with a less common card brand' : 'card of a common brand') },
+    value: (f) => bool(f.paymentMethod.brand !== null && !['visa', 'mastercard', 'amex'].includes(f.paymentMethod.brand)),
+  },
+  {
+    spec: { name: 'card_wallet', kind: 'bool', description: 'the card is used through a wallet (Apple Pay, Google Pay, Link...)', sentence: (v) => (v ? 'pays through a wallet' : 'does not pay through a wallet') },
+    value: (f) => bool(f.paymentMethod.wallet !== null),
+  },
+  {
+    spec: { name: 'currency_usd', kind: 'category_onehot', description: 'billed in US dollars', sentence: (v) => (v ? 'billed in USD' : 'not billed in USD') },
+    value: (f) => bool(mainCurrency(f) === 'usd'),
+  },
+  {
+    spec: { name: 'currency_eur', kind: 'category_onehot', description: 'billed in euros', sentence: (v) => (v ? 'billed in EUR' : 'not billed in EUR') },
+    value: (f) => bool(mainCurrency(f) === 'eur'),
+  },
+  {
+    spec: { name: 'currency_gbp', kind: 'category_onehot', description: 'billed in pounds sterling', sentence: (v) => (v ? 'billed in GBP' : 'not billed in GBP') },
+    value: (f) => bool(mainCurrency(f) === 'gbp'),
+  },
+  {
+    spec: { name: 'currency_other', kind: 'category_onehot', description: 'billed in another currency', sentence: (v) => (v ? 'billed in a less common currency' : 'billed in USD, EUR or GBP') },
+    value: (f) => {
+      const c = mainCurrency(f);
+      return bool(c !== null && !['usd', 'eur', 'gbp'].includes(c));
+    },
+  },
+  {
+    spec: { name: 'tax_exempt', kind: 'bool', description: 'the customer is tax exempt or reverse-charged (as of the newest finalized invoice)', sentence: (v) => (v ? 'tax exempt or reverse charge' : 'pays tax normally') },
+    value: (f) => bool(f.profile?.tax_exempt === 'exempt' || f.profile?.tax_exempt === 'reverse'),
+  },
+  {
+    spec: { name: 'has_tax_id', kind: 'bool', description: 'the customer had a tax ID on the newest finalized invoice (a registered business)', sentence: (v) => (v ? 'tax ID on file' : 'no tax ID on file') },
+    value: (f) => bool(n(f.profile?.tax_ids) > 0),
+  },
+  // Catalogue vocabulary slots: 0 here, written by applyVocabulary (catalogue.ts) from the model's vocabulary.
+  ...slotSpecs().map((spec) => ({ spec, value: () => 0 })),
 ];
 
 export const FEATURES: FeatureSpec[] = DEFINITIONS.map((d) => d.spec);
@@ -430,6 +543,15 @@ export interface FeatureMatrix {
   /** row r of `matrix` belongs to keys[r] */
   keys: CustomerKey[];
   matrix: Matrix;
+  /** what each row holds (products, prices, country), for learning and applying a vocabulary */
+  catalogues: CustomerCatalogue[];
+  /** price nicknames seen on the items, for readable vocabulary labels */
+  priceNames: Map<string, string>;
+}
+
+export interface FeatureMatrixOptions {
+  /** the model's catalogue vocabulary: fills the product, price and country slot columns (left 0 without one) */
+  vocabulary?: CatalogueVocabulary;
 }
 
 const keyOf = (account: string, customerId: string) => `${account}\u0001${customerId}`;
@@ -484,20 +606,22 @@ async function paymentMethodsByCustomer(database: Database, asOf: number, scope:
       added90d: list.filter((r) => Number(r.attached_at) > asOf - 90 * DAY_SECONDS).length,
       type: chosen?.type ?? null,
       funding,
+      brand: chosen?.card_brand ?? null,
+      wallet: chosen?.card_wallet ?? null,
       cardExpiresAt: chosen?.type === 'card' || (chosen && chosen.type === null && expMonth) ? cardExpiresAt(expMonth, expYear) : null,
     });
   }
   return out;
 }
 
-const NO_PAYMENT_METHOD: ChosenPaymentMethod = { live: 0, added90d: 0, type: null, funding: null, cardExpiresAt: null };
+const NO_PAYMENT_METHOD: ChosenPaymentMethod = { live: 0, added90d: 0, type: null, funding: null, brand: null, wallet: null, cardExpiresAt: null };
 
 /**
  * Features of every customer in scope with a live subscription at `asOf`, from a handful of
  * set-based queries (one per projection family), assembled into a row-major Float32Array.
  */
-export async function featureMatrixForScope(database: Database, asOf: number, scope: FeatureScope): Promise<FeatureMatrix> {
-  const [stateRows, pastRows, changeRows, failRows, invoiceRows, refundRows, disputeRows, chargeRows, discountRows] = await Promise.all([
+export async function featureMatrixForScope(database: Database, asOf: number, scope: FeatureScope, options: FeatureMatrixOptions = {}): Promise<FeatureMatrix> {
+  const [stateRows, pastRows, changeRows, failRows, invoiceRows, refundRows, disputeRows, chargeRows, discountRows, itemRows, profileRows] = await Promise.all([
     database.query<SubscriptionStateRow>(subscriptionStateQuery(asOf, scope)),
     database.query<SubscriptionStateRow>(subscriptionStateQuery(asOf - 90 * DAY_SECONDS, scope)),
     database.query<SubscriptionChangesRow>(subscriptionChangesQuery(asOf, scope)),
@@ -507,6 +631,8 @@ export async function featureMatrixForScope(database: Database, asOf: number, sc
     database.query<DisputeFactsRow>(disputeFactsQuery(asOf, scope)),
     database.query<ChargeFactsRow>(chargeFactsQuery(asOf, scope)),
     database.query<DiscountFactsRow>(discountFactsQuery(asOf, scope)),
+    database.query<CatalogueItemRow>(catalogueItemsQuery(asOf, scope)),
+    database.query<CustomerProfileRow>(customerProfileQuery(asOf, scope)),
   ]);
   const liveRows = stateRows.filter((r) => Number(r.live_subscriptions) > 0);
   const subs = byCustomer(liveRows);
@@ -519,6 +645,17 @@ export async function featureMatrixForScope(database: Database, asOf: number, sc
   const charges = byCustomer(chargeRows);
   const discounts = byCustomer(discountRows);
   const paymentMethods = await paymentMethodsByCustomer(database, asOf, scope, subs);
+  const profiles = byCustomer(profileRows);
+  const itemsOf = new Map<string, CatalogueItemRow[]>();
+  const priceNames = new Map<string, string>();
+  for (const it of itemRows) {
+    const k = keyOf(it.account, it.customer_id);
+    const list = itemsOf.get(k);
+    if (list) list.push(it);
+    else itemsOf.set(k, [it]);
+    if (it.price_id && it.nickname) priceNames.set(it.price_id, it.nickname);
+  }
+  const catalogues: CustomerCatalogue[] = new Array(liveRows.length);
 
   const cols = DEFINITIONS.length;
   const data = new Float32Array(liveRows.length * cols);
@@ -540,23 +677,38 @@ export async function featureMatrixForScope(database: Database, asOf: number, sc
         charges: charges.get(k),
         discounts: discounts.get(k),
         paymentMethod: paymentMethods.get(k) ?? NO_PAYMENT_METHOD,
+        items: itemsOf.get(k) ?? [],
+        profile: profiles.get(k),
       }),
       r * cols,
     );
+    catalogues[r] = customerCatalogue(sub.account, itemsOf.get(k) ?? [], profiles.get(k)?.country ?? null, discountActive({ sub, discounts: discounts.get(k) } as CustomerFacts) ? clamp(n(discounts.get(k)?.max_percent_off), 0, 100) : 0);
   });
-  return { asOf, featureSet: featureSet(), keys, matrix: { data, rows: liveRows.length, cols } };
+  const matrix = { data, rows: liveRows.length, cols };
+  if (options.vocabulary) applyVocabulary(matrix, catalogues, options.vocabulary, FEATURES.map((f) => f.name));
+  return { asOf, featureSet: featureSet(), keys, matrix, catalogues, priceNames };
 }
 
 /** All customers (optionally of some accounts) with a live subscription at `asOf`. */
-export function featureMatrixAt(database: Database, asOf: number, options: { accounts?: string[] } = {}): Promise<FeatureMatrix> {
+export function featureMatrixAt(database: Database, asOf: number, options: { accounts?: string[] } & FeatureMatrixOptions = {}): Promise<FeatureMatrix> {
   const scope: FeatureScope = options.accounts ? { kind: 'accounts', accounts: options.accounts } : { kind: 'all' };
-  return featureMatrixForScope(database, asOf, scope);
+  return featureMatrixForScope(database, asOf, scope, { vocabulary: options.vocabulary });
 }
 
 /** One customer's features at `asOf`; null when they have no live subscription then. */
-export async function featureVectorAt(database: Database, customer: CustomerKey, asOf: number): Promise<Float32Array | null> {
-  const m = await featureMatrixForScope(database, asOf, { kind: 'customer', account: customer.account, customerId: customer.customerId });
+export async function featureVectorAt(database: Database, customer: CustomerKey, asOf: number, options: FeatureMatrixOptions = {}): Promise<Float32Array | null> {
+  const m = await featureMatrixForScope(database, asOf, { kind: 'customer', account: customer.account, customerId: customer.customerId }, options);
   return m.matrix.rows === 0 ? null : m.matrix.data.slice(0, m.matrix.cols);
+}
+
+/**
+ * Product names from the account's product events, for readable vocabulary labels (run once per
+ * training run, for the products the training rows hold; the newest name at any time wins).
+ */
+export async function productNames(database: Database, productIds: readonly string[]): Promise<Map<string, string>> {
+  if (productIds.length === 0) return new Map();
+  const rows = await database.query<{ id: string; name: string | null }>(productNamesQuery(productIds));
+  return new Map(rows.filter((r) => r.name).map((r) => [r.id, r.name!]));
 }
 
 /** Column index of a feature by name (throws on a typo rather than reading the wrong column). */

@@ -6,6 +6,8 @@ import { buildModel, fitNetwork, type EpochInfo, type FitOptions } from './netwo
 import { fitNormalisation, medianRow, normaliseMatrix, type Normalisation } from './normalisation.js';
 import { networkLogits } from './predict.js';
 import type { FeatureSet, FeatureSpec, LabelledData } from './types.js';
+import type { ModelSelection } from './candidate.js';
+import { featureSetWithVocabulary, type CatalogueVocabulary } from './catalogue.js';
 
 /**
  * A trained churn model: the network, its input normalisation, its calibration and the metadata
@@ -58,7 +60,8 @@ export interface TrainingSummary {
 /** What metadata.json holds beside model.json: everything needed to score and to audit. */
 export interface ModelMetadata {
   format: 'churn-model/1';
-  architecture: 'mlp' | 'logistic';
+  /** mlp, logistic regression, or a fixed blend of the two logits (one network file either way) */
+  architecture: 'mlp' | 'logistic' | 'blend';
   options: Omit<ModelOptions, 'logKinds'> & { logKinds: string[] };
   featureSet: { version: string; features: Array<{ name: string; kind: FeatureSpec['kind']; description: string }> };
   normalisation: Normalisation;
@@ -71,6 +74,10 @@ export interface ModelMetadata {
   trainingWindow?: { from: string; to: string };
   dataHash: string;
   training: TrainingSummary;
+  /** the catalogue vocabulary (products, prices, countries, list prices) learned on the training months */
+  vocabulary?: CatalogueVocabulary;
+  /** which model family the run chose and why (candidate.ts), with the hyperparameters it tried */
+  selection?: ModelSelection;
   /** held-out metrics of this model, and of the baseline trained in the same run */
   metrics?: EvaluationMetrics;
   baselineMetrics?: EvaluationMetrics;
@@ -121,6 +128,8 @@ export interface TrainModelInput {
   horizonDays?: number;
   trainingWindow?: { from: string; to: string };
   dataHash?: string;
+  /** the training set's catalogue vocabulary, stored in metadata so scoring fills the same slots */
+  vocabulary?: CatalogueVocabulary;
   onEpoch?: (info: EpochInfo) => void;
 }
 
@@ -131,27 +140,51 @@ function describeFeatures(featureSet: FeatureSet): ModelMetadata['featureSet'] {
   };
 }
 
-/** Trains one network (MLP, or logistic regression when hidden is []) and calibrates it. */
-export async function trainModel(input: TrainModelInput): Promise<ChurnModel> {
-  const { train, valid, calib, featureSet, seed } = input;
+/** Standardised train/valid inputs, computed once and shared by every network of a selection run. */
+export interface PreparedInputs {
+  normalisation: Normalisation;
+  train: Float32Array;
+  valid: Float32Array;
+  logKinds: string[];
+}
+
+export function prepareInputs(train: LabelledData, valid: LabelledData, featureSet: FeatureSet, logKinds: readonly string[]): PreparedInputs {
+  const normalisation = fitNormalisation(train.x, featureSet, logKinds);
+  return { normalisation, train: normaliseMatrix(train.x, normalisation), valid: normaliseMatrix(valid.x, normalisation), logKinds: [...logKinds] };
+}
+
+function checkSplits(input: Pick<TrainModelInput, 'train' | 'valid' | 'calib' | 'featureSet'>): void {
+  const { train, valid, calib, featureSet } = input;
   checkMatrix(train, featureSet, 'train');
   checkMatrix(valid, featureSet, 'valid');
   checkMatrix(calib, featureSet, 'calib');
   if (train.x.rows === 0 || valid.x.rows === 0 || calib.x.rows === 0) throw new Error('train, valid and calib splits must all have rows');
+}
+
+/** Fits a (re)calibration of the model's logits on the calibration rows, in place. */
+export function calibrate(model: ChurnModel, calib: LabelledData): void {
+  const calibLogits = networkLogits(model, calib.x);
+  model.metadata.calibration =
+    model.metadata.options.calibration === 'isotonic'
+      ? fitIsotonic(Float32Array.from(calibLogits, (z) => 1 / (1 + Math.exp(-z))), calib.y)
+      : fitPlatt(calibLogits, calib.y);
+}
+
+/**
+ * Trains one network (MLP, or logistic regression when hidden is []) and calibrates it.
+ * `prepared`: inputs already standardised with the same logKinds (a selection run shares them).
+ */
+export async function trainModel(input: TrainModelInput & { prepared?: PreparedInputs }): Promise<ChurnModel> {
+  const { train, valid, calib, featureSet, seed } = input;
+  checkSplits(input);
   const options: ModelOptions = { ...MLP_DEFAULTS, ...input.options };
   const backend = activeBackend() ?? tf.getBackend();
   const started = performance.now();
 
-  const normalisation = fitNormalisation(train.x, featureSet, options.logKinds);
+  const prepared =
+    input.prepared && input.prepared.logKinds.join() === options.logKinds.join() ? input.prepared : prepareInputs(train, valid, featureSet, options.logKinds);
   const network = buildModel(train.x.cols, { hidden: options.hidden, dropout: options.dropout, seed });
-  const fit = await fitNetwork(
-    network,
-    { x: normaliseMatrix(train.x, normalisation), y: train.y, cols: train.x.cols },
-    { x: normaliseMatrix(valid.x, normalisation), y: valid.y },
-    options,
-    seed,
-    input.onEpoch,
-  );
+  const fit = await fitNetwork(network, { x: prepared.train, y: train.y, cols: train.x.cols }, { x: prepared.valid, y: valid.y }, options, seed, input.onEpoch);
 
   let positives = 0;
   for (let i = 0; i < train.y.length; i++) positives += train.y[i]!;
@@ -160,7 +193,7 @@ export async function trainModel(input: TrainModelInput): Promise<ChurnModel> {
     architecture: options.hidden.length ? 'mlp' : 'logistic',
     options: { ...options, logKinds: [...options.logKinds] },
     featureSet: describeFeatures(featureSet),
-    normalisation,
+    normalisation: prepared.normalisation,
     reference: medianRow(train.x),
     calibration: { method: 'none' },
     seed,
@@ -168,6 +201,7 @@ export async function trainModel(input: TrainModelInput): Promise<ChurnModel> {
     horizonDays: input.horizonDays,
     trainingWindow: input.trainingWindow,
     dataHash: input.dataHash ?? hashLabelledData(train, valid, calib),
+    ...(input.vocabulary ? { vocabulary: input.vocabulary } : {}),
     training: {
       rows: train.x.rows,
       positives,
@@ -178,13 +212,8 @@ export async function trainModel(input: TrainModelInput): Promise<ChurnModel> {
       backend,
     },
   };
-  const model: ChurnModel = { network, metadata, featureSet };
-  const calibLogits = networkLogits(model, calib.x);
-  metadata.calibration =
-    options.calibration === 'isotonic'
-      ? fitIsotonic(Float32Array.from(calibLogits, (z) => 1 / (1 + Math.exp(-z))), calib.y)
-      : fitPlatt(calibLogits, calib.y);
+  const model: ChurnModel = { network, metadata, featureSet: featureSetWithVocabulary(featureSet, input.vocabulary) };
+  calibrate(model, calib);
   metadata.training.seconds = (performance.now() - started) / 1000;
   return model;
 }
-

@@ -179,3 +179,37 @@ export async function fitNetwork(
     tf.dispose([xTrain, yTrain, wTrain, xValid, yValid, wValid]);
   }
 }
+
+/**
+ * One network computing `weight * networkLogit + (1 - weight) * logisticLogit` on the same
+ * standardised input: the blend is saved, loaded and served like any other model (one format
+ * for all backends). Dropout is left out (it is the identity at inference); the trained weights
+ * are copied, and the mixing layer is fixed, not trainable.
+ */
+export function blendNetworks(network: tf.LayersModel, logistic: tf.LayersModel, weight: number): tf.LayersModel {
+  const inputDim = (network.inputs[0]!.shape[1] ?? 0) as number;
+  const input = tf.input({ shape: [inputDim], name: 'features' });
+  let h: tf.SymbolicTensor = input;
+  const copies: [tf.layers.Layer, tf.Tensor[]][] = [];
+  for (const layer of network.layers) {
+    if (layer.getClassName() !== 'Dense') continue;
+    const config = layer.getConfig() as { units: number; activation: string };
+    const copy = tf.layers.dense({ units: config.units, activation: config.activation as 'relu' | 'linear', name: `mlp_${layer.name}` });
+    h = copy.apply(h) as tf.SymbolicTensor;
+    copies.push([copy, layer.getWeights()]);
+  }
+  const linear = logistic.layers.filter((l) => l.getClassName() === 'Dense');
+  if (linear.length !== 1) throw new Error('the logistic model must be one dense layer');
+  const lin = tf.layers.dense({ units: 1, activation: 'linear', name: 'logistic_logit' });
+  const z = lin.apply(input) as tf.SymbolicTensor;
+  copies.push([lin, linear[0]!.getWeights()]);
+  const both = tf.layers.concatenate({ name: 'logits' }).apply([h, z]) as tf.SymbolicTensor;
+  const mix = tf.layers.dense({ units: 1, useBias: false, trainable: false, name: 'blend_logit' });
+  const out = mix.apply(both) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: out, name: 'blend' });
+  for (const [layer, weights] of copies) layer.setWeights(weights);
+  const mixWeights = tf.tensor2d([[weight], [1 - weight]]);
+  mix.setWeights([mixWeights]);
+  mixWeights.dispose();
+  return model;
+}

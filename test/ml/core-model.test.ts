@@ -9,7 +9,7 @@ import { trainCandidate } from '../../src/ml/candidate.js';
 import { trainModel, type ChurnModel } from '../../src/ml/model.js';
 import { buildModel } from '../../src/ml/network.js';
 import { decidePromotion } from '../../src/ml/promotion.js';
-import { scoreMatrix, scoreWithDrivers } from '../../src/ml/predict.js';
+import { networkLogits, scoreMatrix, scoreWithDrivers } from '../../src/ml/predict.js';
 import { loadModelFiles, ModelLoadError, saveModelFiles } from '../../src/ml/registry.js';
 import { sliceRows, syntheticChurnData, syntheticFeatureSet } from '../../src/ml/synthetic.js';
 import type { LabelledData } from '../../src/ml/types.js';
@@ -94,6 +94,33 @@ describe('training on a known logistic rule with an interaction', () => {
     const b = scoreMatrix(loaded, s.test.x);
     expect(Array.from(b)).toEqual(Array.from(a));
     expect(loaded.metadata.calibration).toEqual(result.model.metadata.calibration);
+  });
+
+  it('records which model family was chosen on the calibration months, and why', () => {
+    const sel = result.selection;
+    expect(result.model.metadata.selection).toEqual(sel);
+    expect(['network', 'blend']).toContain(sel.chosen); // the interaction is out of a logistic regression's reach
+    expect(sel.validationAuc.network).toBeGreaterThan(sel.validationAuc.logistic);
+    expect(sel.reason).toMatch(/calibration-month ROC-AUC/);
+    expect(sel.trials.filter((t) => t.family === 'logistic').length).toBe(3);
+    expect(sel.trials.filter((t) => t.family === 'network').length + sel.skippedForBudget).toBe(3);
+    expect(result.baseline.metadata.architecture).toBe('logistic');
+  });
+
+  it('a blend of network and logistic logits is one network, saved and served like any model', async () => {
+    const { blendNetworks } = await import('../../src/ml/network.js');
+    const net = await trainModel({ ...s, featureSet, seed: 21, now: NOW, options: { maxEpochs: 3 } });
+    const blended = blendNetworks(net.network, result.baseline.network, 0.25);
+    const zNet = networkLogits(net, s.test.x);
+    const zLog = networkLogits(result.baseline, s.test.x);
+    const model: ChurnModel = { network: blended, featureSet, metadata: { ...net.metadata, architecture: 'blend' } };
+    const zBlend = networkLogits(model, s.test.x);
+    for (let i = 0; i < 20; i++) expect(zBlend[i]).toBeCloseTo(0.25 * zNet[i]! + 0.75 * zLog[i]!, 4);
+    const path = join(dir, 'churn', 'blend');
+    await saveModelFiles(model, path);
+    const loaded = await loadModelFiles(path, featureSet);
+    expect(Array.from(scoreMatrix(loaded, s.test.x))).toEqual(Array.from(scoreMatrix(model, s.test.x)));
+    net.network.dispose();
   });
 
   it('refuses a model trained on another feature version', async () => {

@@ -5,7 +5,7 @@ const month = (i: number) => Date.UTC(2025, i, 1) / 1000;
 function snap(i: number, rows: number, positives: number): Snapshot {
   const y = new Uint8Array(rows);
   y.fill(1, 0, positives);
-  return { asOf: month(i), keys: [], x: { data: new Float32Array(rows), rows, cols: 1 }, y, churnType: new Uint8Array(rows), positives };
+  return { asOf: month(i), keys: [], x: { data: new Float32Array(rows), rows, cols: 1 }, y, churnType: new Uint8Array(rows), positives, catalogues: [], priceNames: new Map() };
 }
 
 describe('time split of labelled snapshots', () => {

@@ -7,7 +7,7 @@ import { buildTrainingSet, type Snapshot, type TrainingSet, type TrainingSetOpti
 import { featureSet } from '../../ml/features.js';
 import { DEFAULT_HORIZON_DAYS } from '../../ml/labels.js';
 import { evaluationMetrics, type EvaluationMetrics } from '../../ml/metrics.js';
-import { trainCandidate, type CandidateResult } from '../../ml/candidate.js';
+import { disposeCandidate, trainCandidate, type CandidateResult, type ModelSelection } from '../../ml/candidate.js';
 import { MLP_DEFAULTS, type ChurnModel, type ModelOptions } from '../../ml/model.js';
 import { decidePromotion, type PromotionDecision } from '../../ml/promotion.js';
 import { scoreMatrix } from '../../ml/predict.js';
@@ -67,6 +67,8 @@ export interface TrainChurnModelResult {
   decision: PromotionDecision;
   metrics: EvaluationMetrics;
   baselineMetrics: EvaluationMetrics;
+  /** which model family was chosen on the validation months, and why */
+  selection: ModelSelection;
   championVersion: string | null;
   championMetrics?: EvaluationMetrics;
   reportPath?: string;
@@ -151,6 +153,7 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
       options: input.modelOptions,
       horizonDays,
       trainingWindow: { from: data.from ?? '', to: data.to ?? '' },
+      vocabulary: trainingSet.vocabulary,
       onEpoch: (e) => {
         lastEpoch = e.epoch;
         input.onProgress?.('training', e.epoch, maxEpochs);
@@ -161,7 +164,7 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
     if (lastEpoch > 0 && lastEpoch < maxEpochs) input.onProgress?.('training', lastEpoch, lastEpoch);
     const champion = await championOnTest(database, input.modelDir, name, trainingSet.test);
     // The one decision; everything below acts on it and reports it, nothing decides again.
-    const decision = decidePromotion(candidate.metrics, candidate.baselineMetrics, champion.metrics);
+    const decision = decidePromotion(candidate.metrics, candidate.baselineMetrics, champion.metrics, { candidateIsBaseline: candidate.model === candidate.baseline });
     const saved = await saveCandidate(database.db, { modelDir: input.modelDir, name, model: candidate.model, now: input.now });
     let promotedVersion: string | null = null;
     if (decision.promoted === 'candidate') {
@@ -187,7 +190,7 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
         })
       : undefined;
     champion.model?.network.dispose();
-    const metrics = { model: candidate.metrics, baseline: candidate.baselineMetrics, champion: champion.metrics ?? null, data };
+    const metrics = { model: candidate.metrics, baseline: candidate.baselineMetrics, champion: champion.metrics ?? null, selection: candidate.selection, data };
     await finishTrainingRun(database.db, run.id, {
       status: 'succeeded',
       now: input.now,
@@ -196,8 +199,7 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
       decision: { ...decision, champion: champion.version, promotedVersion },
       reportPath,
     });
-    candidate.baseline.network.dispose();
-    candidate.model.network.dispose();
+    disposeCandidate(candidate);
     return {
       runId: run.id,
       modelName: name,
@@ -207,6 +209,7 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
       decision,
       metrics: candidate.metrics,
       baselineMetrics: candidate.baselineMetrics,
+      selection: candidate.selection,
       championVersion: champion.version,
       championMetrics: champion.metrics,
       reportPath,
