@@ -509,6 +509,9 @@ const DEFINITIONS: FeatureDefinition[] = [
 
 export const FEATURES: FeatureSpec[] = DEFINITIONS.map((d) => d.spec);
 
+/** The catalogue and account-structure features added in churn-features-v4 (for ablations: what they change). */
+export const ACCOUNT_STRUCTURE_FEATURES: string[] = FEATURES.slice(FEATURES.findIndex((f) => f.name === 'contract_monthly')).map((f) => f.name);
+
 /** The versioned feature set a model is trained on and stored with. */
 export function featureSet(): FeatureSet {
   return { version: FEATURE_SET_VERSION, features: FEATURES };
