@@ -13,7 +13,7 @@ import type { FeatureSet, FeatureSpec, Matrix } from './types.js';
  * product on the training months), which `price_vs_list` compares what a customer pays with.
  */
 
-export const PRODUCT_SLOTS = 8;
+export const PRODUCT_SLOTS = 12;
 export const PRICE_SLOTS = 8;
 export const COUNTRY_SLOTS = 5;
 /** a product, price or country enters the vocabulary only if this many training rows hold it */
