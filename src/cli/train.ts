@@ -39,8 +39,6 @@ export function registerTrain(program: Command): void {
         const backend = await initBackend(env.TFJS_BACKEND);
         let bar: Progress | null = null;
         let stage = '';
-        let plannedEpochs = 0;
-        let stoppedAt = 0;
         const result = await trainChurnModel(database, {
           ...flags,
           modelDir: env.MODEL_DIR,
@@ -51,11 +49,8 @@ export function registerTrain(program: Command): void {
             if (s !== stage) {
               bar?.stop();
               stage = s;
-              bar = createProgress(s === 'snapshots' ? 'building snapshots' : `training (${backend})`, total);
-              if (s === 'training') plannedEpochs = total;
+              bar = createProgress(s === 'snapshots' ? 'building snapshots' : `training (${backend}, model-selection trials)`, total);
             }
-            // Early stopping reports the epoch reached as the new total: the bar ends there, full.
-            if (s === 'training' && total < plannedEpochs) stoppedAt = total;
             bar!.update(done, total);
           },
         });
@@ -68,7 +63,7 @@ export function registerTrain(program: Command): void {
               ` (${result.data.rows.train} train rows, ${result.data.positives.train} churners)`,
             `held-out ${result.data.testMonths.join(', ')}: ROC-AUC ${m.rocAuc.toFixed(4)} (baseline ${b.rocAuc.toFixed(4)}` +
               `${result.championMetrics ? `, champion ${result.championMetrics.overall.rocAuc.toFixed(4)}` : ''}), ECE ${m.ece.toFixed(4)}, Brier ${m.brier.toFixed(4)}`,
-            stoppedAt ? `training stopped early at epoch ${stoppedAt} of ${plannedEpochs} (validation loss stopped improving)` : '',
+            `model selection: ${result.selection.chosen}, ${result.selection.trials.length} trials in ${result.selection.seconds.toFixed(1)} s: ${result.selection.reason}`,
             `${result.promotedVersion ? `champion is now ${result.promotedVersion}` : `${result.version} kept as candidate`}: ${result.decision.reason}`,
             result.reportPath ? `report: ${result.reportPath}` : '',
           ]

@@ -70,6 +70,8 @@ export interface TrainCandidateInput extends TrainModelInput {
   /** pinned logistic-regression options (the search varies the L2 penalty unless pinned here) */
   baselineOptions?: Partial<ModelOptions>;
   search?: Partial<SearchOptions>;
+  /** after each trial: trials finished and trials planned (the total shrinks to `done` when the budget ends the search) */
+  onTrial?: (done: number, total: number) => void;
 }
 
 export interface CandidateResult {
@@ -139,6 +141,7 @@ export async function trainCandidate(input: TrainCandidateInput): Promise<Candid
       const model = await trainModel({ ...input, dataHash, prepared, options, seed: input.seed + i, onEpoch: family === 'network' ? input.onEpoch : undefined });
       const auc = aucOf(model, input.valid);
       trials.push({ family, options, validAuc: auc, epochs: model.metadata.training.epochs, seconds: (performance.now() - t0) / 1000 });
+      input.onTrial?.(trials.length, planned - skipped);
       // NaN (one class in validation) never beats a finite AUC; the first trial stands in.
       if (!best || auc > best.auc) {
         best?.model.network.dispose();
@@ -148,8 +151,12 @@ export async function trainCandidate(input: TrainCandidateInput): Promise<Candid
     return best!.model;
   };
 
-  const logistic = await runFamily('logistic', logisticTrials(input.baselineOptions ?? {}, input.options?.maxEpochs));
-  const network = await runFamily('network', networkTrials(input.options ?? {}, search.networkTrials, input.seed));
+  const logisticList = logisticTrials(input.baselineOptions ?? {}, input.options?.maxEpochs);
+  const networkList = networkTrials(input.options ?? {}, search.networkTrials, input.seed);
+  const planned = logisticList.length + networkList.length;
+  const logistic = await runFamily('logistic', logisticList);
+  const network = await runFamily('network', networkList);
+  if (skipped > 0) input.onTrial?.(trials.length, trials.length);
 
   // Choose on the calibration months: never seen by the optimiser or early stopping.
   const calib = input.calib;

@@ -8,7 +8,7 @@ import { featureSet } from '../../ml/features.js';
 import { DEFAULT_HORIZON_DAYS } from '../../ml/labels.js';
 import { evaluationMetrics, type EvaluationMetrics } from '../../ml/metrics.js';
 import { disposeCandidate, trainCandidate, type CandidateResult, type ModelSelection } from '../../ml/candidate.js';
-import { MLP_DEFAULTS, type ChurnModel, type ModelOptions } from '../../ml/model.js';
+import type { ChurnModel, ModelOptions } from '../../ml/model.js';
 import { decidePromotion, type PromotionDecision } from '../../ml/promotion.js';
 import { scoreMatrix } from '../../ml/predict.js';
 import {
@@ -140,8 +140,6 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
     });
     const data = summariseTrainingSet(trainingSet);
     logger.info({ run: run.id, ...data }, 'training data built');
-    const maxEpochs = input.modelOptions?.maxEpochs ?? MLP_DEFAULTS.maxEpochs;
-    let lastEpoch = 0;
     const candidate = await trainCandidate({
       train: trainingSet.train,
       valid: trainingSet.valid,
@@ -154,14 +152,9 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
       horizonDays,
       trainingWindow: { from: data.from ?? '', to: data.to ?? '' },
       vocabulary: trainingSet.vocabulary,
-      onEpoch: (e) => {
-        lastEpoch = e.epoch;
-        input.onProgress?.('training', e.epoch, maxEpochs);
-      },
+      // progress in model-selection trials (each network and logistic regression trained)
+      onTrial: (done, total) => input.onProgress?.('training', done, total),
     });
-    // Early stopping ends before maxEpochs: the last report says so (total = the epoch reached),
-    // so a progress bar ends full at "9/9" rather than stuck at "9/40".
-    if (lastEpoch > 0 && lastEpoch < maxEpochs) input.onProgress?.('training', lastEpoch, lastEpoch);
     const champion = await championOnTest(database, input.modelDir, name, trainingSet.test);
     // The one decision; everything below acts on it and reports it, nothing decides again.
     const decision = decidePromotion(candidate.metrics, candidate.baselineMetrics, champion.metrics, { candidateIsBaseline: candidate.model === candidate.baseline });
