@@ -27,7 +27,7 @@ export function parseTrainFlags(opts: TrainFlags): { asOf?: number; horizonDays:
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train a churn model on monthly snapshots of the stored history, evaluate it on the newest months, register it, promote it if it beats the baseline and the champion')
+    .description('train a churn model on monthly snapshots of the stored history (network, logistic regression or their blend, chosen on validation months), evaluate it on the newest months, register it, promote it if it beats the logistic baseline and the champion (else the baseline when it beats the champion or there is none)')
     .option('--as-of <iso>', 'newest time labels may use (default: newest stored event)')
     .option('--horizon-days <n>', 'churn horizon in days', '30')
     .option('--seed <n>', 'random seed', '7')
