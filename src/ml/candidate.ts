@@ -40,6 +40,12 @@ export const NETWORK_SPACE = {
 
 export const LOGISTIC_L2 = [1e-5, 1e-4, 1e-3] as const;
 export const BLEND_WEIGHTS = [0.25, 0.5, 0.75] as const;
+/**
+ * A blend is considered only when the network alone is within this ROC-AUC of the logistic
+ * regression on the calibration months: mixing in a network that learnt little only adds noise,
+ * which on a small account can look like a win on a few hundred churners.
+ */
+export const BLEND_MAX_GAP = 0.01;
 
 export interface TrialRecord {
   family: 'network' | 'logistic';
@@ -165,14 +171,15 @@ export async function trainCandidate(input: TrainCandidateInput): Promise<Candid
   const netAuc = rocAuc(calib.y, zNet);
   const logAuc = rocAuc(calib.y, zLog);
   let blend = { auc: -Infinity, weight: 0.5 };
-  for (const w of BLEND_WEIGHTS) {
+  const blendable = Number.isFinite(netAuc) && Number.isFinite(logAuc) && netAuc >= logAuc - BLEND_MAX_GAP;
+  for (const w of blendable ? BLEND_WEIGHTS : []) {
     const auc = rocAuc(calib.y, Float32Array.from(zNet, (z, i) => w * z + (1 - w) * zLog[i]!));
     if (auc > blend.auc) blend = { auc, weight: w };
   }
   const finite = (v: number) => (Number.isFinite(v) ? v : -Infinity);
   const best = Math.max(finite(netAuc), finite(logAuc), finite(blend.auc));
   const f4 = (v: number) => v.toFixed(4);
-  const scores = `calibration-month ROC-AUC: network ${f4(netAuc)}, logistic ${f4(logAuc)}, blend ${f4(blend.auc)} (network weight ${blend.weight})`;
+  const scores = `calibration-month ROC-AUC: network ${f4(netAuc)}, logistic ${f4(logAuc)}, ${blendable ? `blend ${f4(blend.auc)} (network weight ${blend.weight})` : `no blend (the network is more than ${BLEND_MAX_GAP} behind)`}`;
   let chosen: ModelSelection['chosen'];
   let reason: string;
   if (finite(logAuc) >= best - AUC_TIE) {
