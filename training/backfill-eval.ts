@@ -20,9 +20,11 @@ import { openDatabase, type Database } from '../src/db/client.js';
 import { isoDay } from '../src/lib/clock.js';
 import { createProgress } from '../src/lib/progress.js';
 import { initBackend } from '../src/ml/backend.js';
+import { applyVocabulary, learnVocabulary } from '../src/ml/catalogue.js';
 import { buildSnapshot, buildTrainingSet, toLabelledData, type Snapshot } from '../src/ml/dataset.js';
+import { FEATURES, productNames } from '../src/ml/features.js';
 import { rocAuc } from '../src/ml/metrics.js';
-import { trainCandidate } from '../src/ml/model.js';
+import { trainCandidate } from '../src/ml/candidate.js';
 import { scoreMatrix } from '../src/ml/predict.js';
 import { ingestEvents } from '../src/services/events/ingest.js';
 import type { StripeEventEnvelope } from '../src/services/events/parse.js';
@@ -111,10 +113,17 @@ export async function evaluateBackfill(
   for (const asOf of [...partOf.keys()].sort((a, b) => a - b)) {
     mine[partOf.get(asOf)!].push(await buildSnapshot(backfilled, asOf, { horizonDays: 30 }));
   }
+  // The backfilled database learns its own catalogue vocabulary from its own training months, as
+  // `churn train` would after a backfill.
+  const ids = [...new Set(mine.train.flatMap((s) => s.catalogues.flatMap((c) => c.products)))];
+  const vocabulary = learnVocabulary(mine.train.flatMap((s) => s.catalogues), { prices: new Map(mine.train.flatMap((s) => [...s.priceNames])), products: await productNames(backfilled, ids) });
+  const names = FEATURES.map((f) => f.name);
+  for (const part of Object.values(mine)) for (const s of part) applyVocabulary(s.x, s.catalogues, vocabulary, names);
   const t3 = performance.now();
 
-  const train = async (set: Record<'train' | 'valid' | 'calib' | 'test', Snapshot[]>) =>
+  const train = async (set: Record<'train' | 'valid' | 'calib' | 'test', Snapshot[]>, vocab: typeof vocabulary) =>
     trainCandidate({
+      vocabulary: vocab,
       train: toLabelledData(set.train),
       valid: toLabelledData(set.valid),
       calib: toLabelledData(set.calib),
@@ -124,8 +133,8 @@ export async function evaluateBackfill(
       now: new Date(summary.end * 1000),
       horizonDays: 30,
     });
-  const fullModel = await train(fullSet.split);
-  const backfillModel = await train(mine);
+  const fullModel = await train(fullSet.split, fullSet.vocabulary);
+  const backfillModel = await train(mine, vocabulary);
   const t4 = performance.now();
 
   // Held-out rows both databases know, labelled by the full history.

@@ -17,6 +17,7 @@ import { buildTrainingSet } from '../src/ml/dataset.js';
 import { PLATFORM_ACCOUNT } from '../src/services/events/parse.js';
 import { ingestEvents } from '../src/services/events/ingest.js';
 import type { StripeEventEnvelope } from '../src/services/events/parse.js';
+import { simulateConsumerToSink, type ConsumerWorldOptions } from '../src/simulator/consumer/world.js';
 import { simulateToSink, type SimulationSummary, type TruthRecord, type WorldOptions } from '../src/simulator/world/index.js';
 
 /** True 30-day churn probability per (snapshot time, account, customer), from the simulator's truth stream. */
@@ -72,6 +73,41 @@ export async function simulateIntoDatabase(database: Database, options: Simulate
     await ingestEvents(database, current, { source: 'ingest', batchSize });
   };
   const summary = await simulateToSink(
+    options,
+    {
+      write: async (event) => {
+        batch.push(event as unknown as StripeEventEnvelope);
+        if (batch.length >= batchSize) await flush();
+      },
+    },
+    { write: (r) => oracle.add(r) },
+    { onMonth: () => progress.tick() },
+  );
+  await flush();
+  progress.stop();
+  return { summary, oracle, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * The consumer world (src/simulator/consumer) into `database` through the same ingestEvents path,
+ * with its truth: the second business the model is judged on.
+ */
+export async function simulateConsumerIntoDatabase(
+  database: Database,
+  options: ConsumerWorldOptions & { batchSize?: number; quiet?: boolean },
+): Promise<{ summary: { events: number; end: number }; oracle: OracleTable; seconds: number }> {
+  const started = performance.now();
+  const oracle = new OracleTable();
+  const batchSize = options.batchSize ?? 2000;
+  let batch: StripeEventEnvelope[] = [];
+  const progress = createProgress('simulate+ingest consumer world (months)', options.months, { quiet: options.quiet });
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const current = batch;
+    batch = [];
+    await ingestEvents(database, current, { source: 'ingest', batchSize });
+  };
+  const summary = await simulateConsumerToSink(
     options,
     {
       write: async (event) => {

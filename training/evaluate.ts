@@ -11,7 +11,8 @@ import {
   type CalibrationBin,
   type EvaluationMetrics,
 } from '../src/ml/metrics.js';
-import { decidePromotion, type ChurnModel, type PromotionDecision } from '../src/ml/model.js';
+import type { ChurnModel } from '../src/ml/model.js';
+import type { PromotionDecision } from '../src/ml/promotion.js';
 import { scoreMatrix } from '../src/ml/predict.js';
 import type { LabelledData } from '../src/ml/types.js';
 import { renderReportHtml } from './report.js';
@@ -81,13 +82,15 @@ export function evaluateModel(role: string, model: ChurnModel, data: LabelledDat
 
 /**
  * Evaluates candidate, baseline and (when it can read these features) the current champion on
- * the same held-out rows, and decides promotion from exactly those numbers.
+ * the same held-out rows, and reports the promotion decision the training run made (decidePromotion,
+ * src/ml/promotion.ts); it never decides on its own.
  */
 export function buildEvaluationReport(input: {
   candidate: ChurnModel;
   baseline: ChurnModel;
   champion?: ChurnModel | null;
   heldOut: LabelledData;
+  decision: PromotionDecision;
   now: Date;
 }): EvaluationReport {
   const { candidate, baseline, heldOut } = input;
@@ -114,7 +117,7 @@ export function buildEvaluationReport(input: {
     baseline: baselineEval,
     champion: championEval,
     championNote,
-    decision: decidePromotion(candidateEval.metrics, baselineEval.metrics, championEval?.metrics),
+    decision: input.decision,
   };
 }
 

@@ -118,7 +118,7 @@ export function renderReportHtml(report: EvaluationReport): string {
     .flatMap((m) => [metricRow(`${m.role}: voluntary`, m.metrics.byChurnType!.voluntary), metricRow(`${m.role}: involuntary`, m.metrics.byChurnType!.involuntary)])
     .join('');
   const baseRate = report.heldOut.rows ? report.heldOut.positives / report.heldOut.rows : 0;
-  const verdict = report.decision.promote ? 'Promote' : 'Keep current model';
+  const verdict = report.decision.promoted === 'baseline' ? 'Promote the logistic baseline' : report.decision.promote ? 'Promote' : 'Keep current model';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Churn model evaluation ${escapeHtml(report.candidate.version ?? '')}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -31,7 +31,7 @@ export function parseTrainFlags(opts: TrainFlags): { asOf?: number; horizonDays:
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('train a churn model on monthly snapshots of the stored history, evaluate it on the newest months, register it, promote it if it beats the baseline and the champion')
+    .description('train a churn model on monthly snapshots of the stored history (network, logistic regression or their blend, chosen on validation months), evaluate it on the newest months, register it, promote it if it beats the logistic baseline and the champion (else the baseline when it beats the champion or there is none)')
     .option('--as-of <iso>', 'newest time labels may use (default: newest stored event)')
     .option('--horizon-days <n>', 'churn horizon in days', '30')
     .option('--seed <n>', 'random seed', '7')
@@ -43,8 +43,6 @@ export function registerTrain(program: Command): void {
         const backend = await initBackend(env.TFJS_BACKEND);
         let bar: Progress | null = null;
         let stage = '';
-        let plannedEpochs = 0;
-        let stoppedAt = 0;
         const result = await trainChurnModel(database, {
           ...flags,
           modelDir: env.MODEL_DIR,
@@ -55,11 +53,8 @@ export function registerTrain(program: Command): void {
             if (s !== stage) {
               bar?.stop();
               stage = s;
-              bar = createProgress(s === 'snapshots' ? 'building snapshots' : `training (${backend})`, total);
-              if (s === 'training') plannedEpochs = total;
+              bar = createProgress(s === 'snapshots' ? 'building snapshots' : `training (${backend}, model-selection trials)`, total);
             }
-            // Early stopping reports the epoch reached as the new total: the bar ends there, full.
-            if (s === 'training' && total < plannedEpochs) stoppedAt = total;
             bar!.update(done, total);
           },
         }).catch((err: unknown) => {
@@ -76,7 +71,7 @@ export function registerTrain(program: Command): void {
               ` (${result.data.rows.train} train rows, ${result.data.positives.train} churners)`,
             `held-out ${result.data.testMonths.join(', ')}: ROC-AUC ${m.rocAuc.toFixed(4)} (baseline ${b.rocAuc.toFixed(4)}` +
               `${result.championMetrics ? `, champion ${result.championMetrics.overall.rocAuc.toFixed(4)}` : ''}), ECE ${m.ece.toFixed(4)}, Brier ${m.brier.toFixed(4)}`,
-            stoppedAt ? `training stopped early at epoch ${stoppedAt} of ${plannedEpochs} (validation loss stopped improving)` : '',
+            `model selection: ${result.selection.chosen}, ${result.selection.trials.length} trials in ${result.selection.seconds.toFixed(1)} s: ${result.selection.reason}`,
             `${result.promotedVersion ? `champion is now ${result.promotedVersion}` : `${result.version} kept as candidate`}: ${result.decision.reason}`,
             result.reportPath ? `report: ${result.reportPath}` : '',
           ]
@@ -89,7 +84,7 @@ export function registerTrain(program: Command): void {
 
 /**
  * An account too small to train on, said with what it has, what training needs, and what to do.
- * Training needs 3 monthly snapshots whose horizon has passed (train, validate and calibrate, hold
+ * Training needs 4 monthly snapshots whose horizon has passed (train, validate, calibrate, hold
  * out) and enough churners across them (the error names the count).
  */
 async function explainTooLittleHistory(database: Database, err: InsufficientDataError, flags: { horizonDays: number; accounts?: string[] }): Promise<ChurnError> {
@@ -97,9 +92,9 @@ async function explainTooLittleHistory(database: Database, err: InsufficientData
   const lines = [`not enough history to train yet: ${err.message}.`];
   if (window) {
     const months = (window.end - window.start) / (30.44 * DAY_SECONDS);
-    const possibleFrom = monthStart(window.start, 3) + flags.horizonDays * DAY_SECONDS;
+    const possibleFrom = monthStart(window.start, 4) + flags.horizonDays * DAY_SECONDS;
     lines.push(
-      `Stored history: ${months.toFixed(1)} month(s), ${isoDay(window.start)} … ${isoDay(window.end)}. Training needs 3 monthly snapshots whose ${flags.horizonDays}-day horizon has passed` +
+      `Stored history: ${months.toFixed(1)} month(s), ${isoDay(window.start)} … ${isoDay(window.end)}. Training needs 4 monthly snapshots whose ${flags.horizonDays}-day horizon has passed` +
         ` (this history allows them from ${isoDay(possibleFrom)}${possibleFrom <= window.end ? ', already reached' : ''}) and at least 23 churners across them.`,
     );
   }

@@ -24,7 +24,7 @@ export interface ScopeScoreSummary {
 export async function scoreScope(database: Database, input: { asOf: number; model: ChurnModel; scope: FeatureScope }): Promise<ScopeScoreSummary> {
   const modelName = input.model.metadata.name ?? 'churn';
   const modelVersion = input.model.metadata.version ?? 'unregistered';
-  const features = await featureMatrixForScope(database, input.asOf, input.scope);
+  const features = await featureMatrixForScope(database, input.asOf, input.scope, { vocabulary: input.model.metadata.vocabulary });
   const scored = features.matrix.rows === 0 ? [] : scoreWithDrivers(input.model, features.matrix, { top: 3 });
   const customers: ScoredCustomer[] = scored.map((s, i) => ({ ...features.keys[i]!, probability: s.probability, band: s.band, drivers: s.drivers }));
   if (customers.length) await storeScores(database, { asOf: input.asOf, modelName, modelVersion, customers });

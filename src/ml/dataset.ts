@@ -1,7 +1,8 @@
 import type { Database } from '../db/client.js';
 import { dataEndQuery, DAY_SECONDS } from '../db/queries/features.sql.js';
 import { ChurnError } from '../lib/errors.js';
-import { featureMatrixAt, featureSet, type CustomerKey } from './features.js';
+import { applyVocabulary, learnVocabulary, type CatalogueVocabulary, type CustomerCatalogue } from './catalogue.js';
+import { featureMatrixAt, featureSet, FEATURES, productNames, type CustomerKey } from './features.js';
 import { CHURN_TYPE_CODE, churnLabelsAt, DEFAULT_HORIZON_DAYS, type ChurnMoment } from './labels.js';
 import type { FeatureSet, LabelledData, Matrix } from './types.js';
 
@@ -21,6 +22,9 @@ export interface Snapshot {
   y: Uint8Array;
   churnType: Uint8Array;
   positives: number;
+  /** what each row holds, for the catalogue vocabulary (slot columns are 0 until it is applied) */
+  catalogues: CustomerCatalogue[];
+  priceNames: Map<string, string>;
 }
 
 export interface DataWindow {
@@ -88,17 +92,19 @@ export async function buildSnapshot(
   const y = new Uint8Array(keep.length);
   const churnType = new Uint8Array(keep.length);
   const keys: CustomerKey[] = new Array(keep.length);
+  const catalogues: CustomerCatalogue[] = new Array(keep.length);
   let positives = 0;
   keep.forEach((i, r) => {
     const k = features.keys[i]!;
     const label = byKey.get(`${k.account}\u0001${k.customerId}`)!;
     keys[r] = k;
+    catalogues[r] = features.catalogues[i]!;
     data.set(features.matrix.data.subarray(i * cols, (i + 1) * cols), r * cols);
     y[r] = label.churned ? 1 : 0;
     churnType[r] = CHURN_TYPE_CODE[label.churnType];
     positives += y[r]!;
   });
-  return { asOf, keys, x: { data, rows: keep.length, cols }, y, churnType, positives };
+  return { asOf, keys, x: { data, rows: keep.length, cols }, y, churnType, positives, catalogues, priceNames: features.priceNames };
 }
 
 /** Concatenates snapshots into one LabelledData (asOf as days since the epoch). */
@@ -133,7 +139,16 @@ export interface SplitOptions {
   validShare?: number;
   /** fewest churners the training part may have */
   minTrainPositives?: number;
+  /** label horizon: an earlier part's snapshots must see their whole horizon end before the next part starts */
+  horizonDays?: number;
 }
+
+/**
+ * Overlap tolerated between a snapshot's horizon and the next part's first snapshot, so that a
+ * 30-day horizon still fits between month starts (February is 28 days): at most 3 days of labels
+ * can fall in the next part's first month.
+ */
+export const SPLIT_OVERLAP_DAYS = 3;
 
 /** Too little history or too few churners to train and evaluate honestly. */
 export class InsufficientDataError extends ChurnError {
@@ -147,23 +162,30 @@ export class InsufficientDataError extends ChurnError {
  * Splits snapshots (oldest first) by time. Parts are filled from the newest snapshot backwards until
  * each holds its share of the churners, so an account whose churn is bunched into a few months (or
  * that has months with none) still gets churners in every part; each part keeps whole snapshots.
+ * Between consecutive parts, snapshots whose horizon would reach into the next part are left out
+ * (a gap of one horizon), so no earlier part's label sees a later part's months.
  */
 export function splitByTime(snapshots: Snapshot[], options: SplitOptions = {}): TimeSplit {
   const minTrain = options.minTrainPositives ?? 20;
   const total = snapshots.reduce((s, x) => s + x.positives, 0);
   const rows = snapshots.reduce((s, x) => s + x.x.rows, 0);
-  if (snapshots.length < 3) {
+  if (snapshots.length < 4) {
     throw new InsufficientDataError(
-      `need at least 3 monthly snapshots with a fully observed horizon to train, validate and evaluate by time; have ${snapshots.length} (about ${snapshots.length + 2} months of history needed at minimum)`,
+      `need at least 4 monthly snapshots with a fully observed horizon to train, validate, calibrate and evaluate by time; have ${snapshots.length} (about 5 months of history at minimum)`,
     );
   }
   if (total < minTrain + 3) {
     throw new InsufficientDataError(`only ${total} churners across ${snapshots.length} snapshots (${rows} customer-months); need at least ${minTrain + 3} to train and evaluate`);
   }
   const shares = [options.testShare ?? 0.15, options.calibShare ?? 0.15, options.validShare ?? 0.1];
+  const horizon = (options.horizonDays ?? DEFAULT_HORIZON_DAYS) * DAY_SECONDS;
   const parts: Snapshot[][] = [[], [], []];
   let i = snapshots.length - 1;
   for (let p = 0; p < 3; p++) {
+    // The gap: a snapshot whose horizon reaches into the later part would label its rows with what
+    // happened in the later part's months (a leak when the horizon is longer than a month).
+    const laterStart = p === 0 ? Infinity : parts[p - 1]![0]!.asOf;
+    while (i >= 0 && snapshots[i]!.asOf + horizon > laterStart + SPLIT_OVERLAP_DAYS * DAY_SECONDS) i--;
     const want = Math.max(1, Math.ceil(total * shares[p]!));
     let got = 0;
     // leave at least one snapshot for each remaining part and for training
@@ -172,8 +194,14 @@ export function splitByTime(snapshots: Snapshot[], options: SplitOptions = {}): 
       parts[p]!.unshift(snapshots[i]!);
       i--;
     }
+    if (parts[p]!.length === 0) {
+      throw new InsufficientDataError(`too few monthly snapshots to keep a ${options.horizonDays ?? DEFAULT_HORIZON_DAYS}-day gap between training, validation, calibration and evaluation months; more history is needed`);
+    }
     if (got === 0) throw new InsufficientDataError(`no churners in the ${['test', 'calibration', 'validation'][p]} months (${parts[p]!.map((s) => new Date(s.asOf * 1000).toISOString().slice(0, 10)).join(', ')}); more history is needed`);
   }
+  const validStart = parts[2]![0]!.asOf;
+  while (i >= 0 && snapshots[i]!.asOf + horizon > validStart + SPLIT_OVERLAP_DAYS * DAY_SECONDS) i--;
+  if (i < 0) throw new InsufficientDataError(`no training months left before the validation months after a ${options.horizonDays ?? DEFAULT_HORIZON_DAYS}-day gap; more history is needed`);
   const train = snapshots.slice(0, i + 1);
   const trainPositives = train.reduce((s, x) => s + x.positives, 0);
   if (trainPositives < minTrain) {
@@ -184,6 +212,8 @@ export function splitByTime(snapshots: Snapshot[], options: SplitOptions = {}): 
 
 export interface TrainingSet {
   featureSet: FeatureSet;
+  /** the catalogue vocabulary learned on the training months, applied to every part */
+  vocabulary: CatalogueVocabulary;
   horizonDays: number;
   dates: number[];
   snapshots: Snapshot[];
@@ -224,10 +254,18 @@ export async function buildTrainingSet(database: Database, options: TrainingSetO
   }
   const split = splitByTime(
     snapshots.filter((s) => s.x.rows > 0),
-    options.split,
+    { horizonDays, ...options.split },
   );
+  // The vocabulary comes from the training months only, so the held-out months cannot shape it.
+  const priceNames = new Map(split.train.flatMap((s) => [...s.priceNames]));
+  const trainCatalogues = split.train.flatMap((s) => s.catalogues);
+  const ids = [...new Set(trainCatalogues.flatMap((c) => c.products))];
+  const vocabulary = learnVocabulary(trainCatalogues, { prices: priceNames, products: await productNames(database, ids) });
+  const names = FEATURES.map((f) => f.name);
+  for (const s of snapshots) applyVocabulary(s.x, s.catalogues, vocabulary, names);
   return {
     featureSet: featureSet(),
+    vocabulary,
     horizonDays,
     dates,
     snapshots,

@@ -1,6 +1,9 @@
 import type { Database } from '../db/client.js';
 import {
   DAY_SECONDS,
+  catalogueItemsQuery,
+  productNamesQuery,
+  customerProfileQuery,
   cardsAtQuery,
   chargeFactsQuery,
   discountFactsQuery,
@@ -12,6 +15,8 @@ import {
   subscriptionChangesQuery,
   subscriptionStateQuery,
   type CardAtRow,
+  type CatalogueItemRow,
+  type CustomerProfileRow,
   type ChargeFactsRow,
   type DiscountFactsRow,
   type DisputeFactsRow,
@@ -24,6 +29,8 @@ import {
   type SubscriptionStateRow,
 } from '../db/queries/features.sql.js';
 import { PLATFORM_ACCOUNT } from '../services/events/parse.js';
+import { intervalMonths } from '../services/projections/normalize.js';
+import { applyVocabulary, customerCatalogue, slotSpecs, type CatalogueVocabulary, type CustomerCatalogue } from './catalogue.js';
 import type { FeatureRow, FeatureSet, FeatureSpec, Matrix } from './types.js';
 
 /**
@@ -42,7 +49,7 @@ import type { FeatureRow, FeatureSet, FeatureSpec, Matrix } from './types.js';
  * failure), "no card" sets the card one-hots to 0 and days-to-expiry to its cap.
  */
 
-export const FEATURE_SET_VERSION = 'churn-features-v3';
+export const FEATURE_SET_VERSION = 'churn-features-v4';
 
 export interface CustomerKey {
   account: string;
@@ -65,6 +72,10 @@ export interface CustomerFacts {
   charges?: ChargeFactsRow;
   discounts?: DiscountFactsRow;
   paymentMethod: ChosenPaymentMethod;
+  /** items of the live subscriptions at asOf (from the versions' own payloads) */
+  items?: CatalogueItemRow[];
+  /** country and tax status as the newest finalized invoice recorded them */
+  profile?: CustomerProfileRow;
 }
 
 export interface ChosenPaymentMethod {
@@ -74,6 +85,9 @@ export interface ChosenPaymentMethod {
   added90d: number;
   type: string | null;
   funding: string | null;
+  brand: string | null;
+  /** wallet the card is used through (apple_pay, google_pay, link...), from the payment method's own event */
+  wallet: string | null;
   /** unix seconds when the card stops working (start of the month after exp_month), null when not a card */
   cardExpiresAt: number | null;
 }
@@ -145,13 +159,42 @@ function daysUntil(at: number | null | undefined, asOf: number, cap: number): nu
   return clamp(days(at - asOf), 0, cap);
 }
 
+/** Monthly amount of one licensed item, in minor units; null for metered or unpriced items. */
+function itemMonthly(it: CatalogueItemRow): number | null {
+  if (it.usage_type === 'metered' || it.unit_amount === null || it.unit_amount === undefined) return null;
+  return (Number(it.unit_amount) * Math.max(0, n(it.quantity, 1))) / intervalMonths(it.interval, it.interval_count);
+}
+
+function addonShare(items: readonly CatalogueItemRow[]): number {
+  const bySub = new Map<string, number[]>();
+  for (const it of items) {
+    const m = itemMonthly(it);
+    if (m === null) continue;
+    const list = bySub.get(it.subscription_id);
+    if (list) list.push(m);
+    else bySub.set(it.subscription_id, [m]);
+  }
+  let total = 0;
+  let addons = 0;
+  for (const amounts of bySub.values()) {
+    const sum = amounts.reduce((a, b) => a + b, 0);
+    total += sum;
+    addons += sum - Math.max(...amounts);
+  }
+  return total > 0 ? clamp(addons / total, 0, 1) : 0;
+}
+
+function mainCurrency(f: CustomerFacts): string | null {
+  return f.items?.find((it) => it.currency)?.currency ?? null;
+}
+
 const DEFINITIONS: FeatureDefinition[] = [
   {
     spec: { name: 'tenure_days', kind: 'days', description: 'days since the customer first subscribed', sentence: (v) => tenureSentence(v), driver: { fact: 'tenure' } },
     value: (f) => clamp(days(f.asOf - n(f.sub.first_start, f.asOf)), 0, 3650),
   },
   {
-    spec: { name: 'tenure_months_log', kind: 'number', description: 'log(1 + tenure in months): churn hazards fall roughly with log tenure', sentence: (v) => tenureSentence(Math.expm1(v) * 30.44), driver: { fact: 'tenure' } },
+    spec: { name: 'tenure_months_log', logScaled: true, kind: 'number', description: 'log(1 + tenure in months): churn hazards fall roughly with log tenure', sentence: (v) => tenureSentence(Math.expm1(v) * 30.44), driver: { fact: 'tenure' } },
     value: (f) => Math.log1p(clamp(days(f.asOf - n(f.sub.first_start, f.asOf)), 0, 3650) / 30.44),
   },
   {
@@ -159,7 +202,7 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(days(f.asOf - n(f.sub.oldest_live_start, f.asOf)), 0, 3650),
   },
   {
-    spec: { name: 'mrr_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD) of live subscriptions, before discounts', sentence: (v) => `MRR about $${usdFromLog(v)}`, driver: { fact: 'mrr' } },
+    spec: { name: 'mrr_usd_log', logScaled: true, kind: 'money', description: 'log(1 + MRR in approximate USD) of live subscriptions, before discounts', sentence: (v) => `MRR about $${usdFromLog(v)}`, driver: { fact: 'mrr' } },
     value: (f) => Math.log1p(Math.max(0, n(f.sub.mrr_usd))),
   },
   {
@@ -167,14 +210,14 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(Math.log1p(Math.max(0, n(f.sub.mrr_usd))) - Math.log1p(Math.max(0, n(f.past?.mrr_usd))), -10, 10),
   },
   {
-    spec: { name: 'mrr_paid_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD after the largest active percentage discount)', sentence: (v) => `pays about $${usdFromLog(v)} a month`, driver: { fact: 'mrr' } },
+    spec: { name: 'mrr_paid_usd_log', logScaled: true, kind: 'money', description: 'log(1 + MRR in approximate USD after the largest active percentage discount)', sentence: (v) => `pays about $${usdFromLog(v)} a month`, driver: { fact: 'mrr' } },
     value: (f) => {
       const pct = discountActive(f) ? clamp(n(f.discounts?.max_percent_off), 0, 100) : 0;
       return Math.log1p(Math.max(0, n(f.sub.mrr_usd)) * (1 - pct / 100));
     },
   },
   {
-    spec: { name: 'price_per_seat_usd_log', kind: 'money', description: 'log(1 + MRR in approximate USD per seat): the plan tier', sentence: (v) => `about $${usdFromLog(v)} per seat` },
+    spec: { name: 'price_per_seat_usd_log', logScaled: true, kind: 'money', description: 'log(1 + MRR in approximate USD per seat): the plan tier', sentence: (v) => `about $${usdFromLog(v)} per seat` },
     value: (f) => Math.log1p(Math.max(0, n(f.sub.mrr_usd)) / Math.max(1, n(f.sub.quantity, 1))),
   },
   {
@@ -185,11 +228,11 @@ const DEFINITIONS: FeatureDefinition[] = [
     },
   },
   {
-    spec: { name: 'interval_months', kind: 'number', description: 'billing interval of the main subscription in months', sentence: (v) => (v >= 12 ? `billed every ${round1(v / 12)} year(s)` : `billed every ${round1(v)} month(s)`) },
+    spec: { name: 'interval_months', kind: 'number', description: 'billing interval of the main subscription in months', sentence: (v) => (v >= 12 ? `billed every ${round1(v / 12)} year(s)` : `billed every ${round1(v)} month(s)`), driver: { fact: 'contract' } },
     value: (f) => clamp(n(f.sub.interval_months, 1), 0, 60),
   },
   {
-    spec: { name: 'seats_log', kind: 'count', description: 'log(1 + total quantity of live subscriptions)', sentence: (v) => plural(Math.expm1(v), 'seat'), driver: { fact: 'seats' } },
+    spec: { name: 'seats_log', logScaled: true, kind: 'count', description: 'log(1 + total quantity of live subscriptions)', sentence: (v) => plural(Math.expm1(v), 'seat'), driver: { fact: 'seats' } },
     value: (f) => Math.log1p(Math.max(0, n(f.sub.quantity))),
   },
   {
@@ -240,7 +283,7 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(days(f.asOf - n(f.changes?.last_plan_change, n(f.sub.first_start, f.asOf))), 0, 730),
   },
   {
-    spec: { name: 'products', kind: 'count', description: 'subscription items (products) on live subscriptions', sentence: (v) => plural(v, 'product') },
+    spec: { name: 'products', kind: 'count', description: 'subscription items (products) on live subscriptions', sentence: (v) => plural(v, 'product'), driver: { fact: 'items' } },
     value: (f) => clamp(n(f.sub.item_count), 0, 50),
   },
   {
@@ -407,7 +450,7 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(n(f.invoices?.late_paid_share), 0, 1),
   },
   {
-    spec: { name: 'open_invoice_amount_log', kind: 'money', description: 'log(1 + approximate USD) of invoices open (unpaid) at asOf', sentence: (v) => `$${usdFromLog(v)} unpaid`, driver: { fact: 'payment_overdue' } },
+    spec: { name: 'open_invoice_amount_log', logScaled: true, kind: 'money', description: 'log(1 + approximate USD) of invoices open (unpaid) at asOf', sentence: (v) => `$${usdFromLog(v)} unpaid`, driver: { fact: 'payment_overdue' } },
     value: (f) => Math.log1p(Math.max(0, n(f.invoices?.open_amount_usd))),
   },
   {
@@ -430,9 +473,82 @@ const DEFINITIONS: FeatureDefinition[] = [
     spec: { name: 'status_changes_90d', kind: 'count', description: 'subscription status changes in 90 days', sentence: (v) => `${plural(v, 'status change')} in 90 days` },
     value: (f) => clamp(n(f.changes?.status_changes_90d), 0, 50),
   },
+  // Contract, add-ons, payment method detail, currency, country and tax: facts every account has.
+  {
+    spec: { name: 'contract_monthly', kind: 'category_onehot', description: 'the main subscription renews every month (no longer commitment)', sentence: (v) => (v ? 'on a monthly contract' : 'not on a monthly contract'), driver: { fact: 'contract' } },
+    value: (f) => bool(n(f.sub.interval_months, 1) <= 1),
+  },
+  {
+    spec: { name: 'contract_annual', kind: 'category_onehot', description: 'the main subscription renews yearly (12 to 23 months)', sentence: (v) => (v ? 'on a yearly contract' : 'not on a yearly contract'), driver: { fact: 'contract' } },
+    value: (f) => bool(n(f.sub.interval_months, 1) >= 12 && n(f.sub.interval_months, 1) < 24),
+  },
+  {
+    spec: { name: 'contract_multi_year', kind: 'category_onehot', description: 'the main subscription renews every two years or more', sentence: (v) => (v ? 'on a multi-year contract' : 'not on a multi-year contract'), driver: { fact: 'contract' } },
+    value: (f) => bool(n(f.sub.interval_months, 1) >= 24),
+  },
+  {
+    spec: { name: 'addon_items', kind: 'count', description: 'items beyond the main one on live subscriptions (add-ons)', sentence: (v) => plural(v, 'add-on'), driver: { fact: 'items' } },
+    value: (f) => clamp((f.items?.length ?? n(f.sub.item_count)) - n(f.sub.live_subscriptions), 0, 50),
+  },
+  {
+    spec: { name: 'addon_mrr_share', kind: 'ratio', description: "share of MRR from add-ons (every item but each subscription's largest)", sentence: (v) => `${Math.round(v * 100)}% of MRR from add-ons`, driver: { fact: 'items' } },
+    value: (f) => addonShare(f.items ?? []),
+  },
+  {
+    spec: { name: 'card_brand_visa', kind: 'category_onehot', description: 'the card on file is a Visa', sentence: (v) => (v ? 'pays with a Visa card' : 'not a Visa card'), driver: { fact: 'payment_method_type' } },
+    value: (f) => bool(f.paymentMethod.brand === 'visa'),
+  },
+  {
+    spec: { name: 'card_brand_mastercard', kind: 'category_onehot', description: 'the card on file is a Mastercard', sentence: (v) => (v ? 'pays with a Mastercard' : 'not a Mastercard'), driver: { fact: 'payment_method_type' } },
+    value: (f) => bool(f.paymentMethod.brand === 'mastercard'),
+  },
+  {
+    spec: { name: 'card_brand_amex', kind: 'category_onehot', description: 'the card on file is an American Express', sentence: (v) => (v ? 'pays with an American Express card' : 'not an American Express card'), driver: { fact: 'payment_method_type' } },
+    value: (f) => bool(f.paymentMethod.brand === 'amex'),
+  },
+  {
+    spec: { name: 'card_brand_other', kind: 'category_onehot', description: 'the card on file is of another brand', sentence: (v) => (v ? 'pays with a less common card brand' : 'card of a common brand'), driver: { fact: 'payment_method_type' } },
+    value: (f) => bool(f.paymentMethod.brand !== null && !['visa', 'mastercard', 'amex'].includes(f.paymentMethod.brand)),
+  },
+  {
+    spec: { name: 'card_wallet', kind: 'bool', description: 'the card is used through a wallet (Apple Pay, Google Pay, Link...)', sentence: (v) => (v ? 'pays through a wallet' : 'does not pay through a wallet'), driver: { fact: 'payment_method_type' } },
+    value: (f) => bool(f.paymentMethod.wallet !== null),
+  },
+  {
+    spec: { name: 'currency_usd', kind: 'category_onehot', description: 'billed in US dollars', sentence: (v) => (v ? 'billed in USD' : 'not billed in USD'), driver: { fact: 'currency' } },
+    value: (f) => bool(mainCurrency(f) === 'usd'),
+  },
+  {
+    spec: { name: 'currency_eur', kind: 'category_onehot', description: 'billed in euros', sentence: (v) => (v ? 'billed in EUR' : 'not billed in EUR'), driver: { fact: 'currency' } },
+    value: (f) => bool(mainCurrency(f) === 'eur'),
+  },
+  {
+    spec: { name: 'currency_gbp', kind: 'category_onehot', description: 'billed in pounds sterling', sentence: (v) => (v ? 'billed in GBP' : 'not billed in GBP'), driver: { fact: 'currency' } },
+    value: (f) => bool(mainCurrency(f) === 'gbp'),
+  },
+  {
+    spec: { name: 'currency_other', kind: 'category_onehot', description: 'billed in another currency', sentence: (v) => (v ? 'billed in a less common currency' : 'billed in USD, EUR or GBP'), driver: { fact: 'currency' } },
+    value: (f) => {
+      const c = mainCurrency(f);
+      return bool(c !== null && !['usd', 'eur', 'gbp'].includes(c));
+    },
+  },
+  {
+    spec: { name: 'tax_exempt', kind: 'bool', description: 'the customer is tax exempt or reverse-charged (as of the newest finalized invoice)', sentence: (v) => (v ? 'tax exempt or reverse charge' : 'pays tax normally') },
+    value: (f) => bool(f.profile?.tax_exempt === 'exempt' || f.profile?.tax_exempt === 'reverse'),
+  },
+  {
+    spec: { name: 'has_tax_id', kind: 'bool', description: 'the customer had a tax ID on the newest finalized invoice (a registered business)', sentence: (v) => (v ? 'tax ID on file' : 'no tax ID on file') },
+    value: (f) => bool(n(f.profile?.tax_ids) > 0),
+  },
+  // Catalogue vocabulary slots: 0 here, written by applyVocabulary (catalogue.ts) from the model's vocabulary.
+  ...slotSpecs().map((spec) => ({ spec, value: () => 0 })),
 ];
 
 export const FEATURES: FeatureSpec[] = DEFINITIONS.map((d) => d.spec);
+
+/** The catalogue and account-structure features added in churn-features-v4 (for ablations: what they change). */
+export const ACCOUNT_STRUCTURE_FEATURES: string[] = FEATURES.slice(FEATURES.findIndex((f) => f.name === 'contract_monthly')).map((f) => f.name);
 
 /** The versioned feature set a model is trained on and stored with. */
 export function featureSet(): FeatureSet {
@@ -468,6 +584,15 @@ export interface FeatureMatrix {
   /** row r of `matrix` belongs to keys[r] */
   keys: CustomerKey[];
   matrix: Matrix;
+  /** what each row holds (products, prices, country), for learning and applying a vocabulary */
+  catalogues: CustomerCatalogue[];
+  /** price nicknames seen on the items, for readable vocabulary labels */
+  priceNames: Map<string, string>;
+}
+
+export interface FeatureMatrixOptions {
+  /** the model's catalogue vocabulary: fills the product, price and country slot columns (left 0 without one) */
+  vocabulary?: CatalogueVocabulary;
 }
 
 const keyOf = (account: string, customerId: string) => `${account}\u0001${customerId}`;
@@ -522,20 +647,22 @@ async function paymentMethodsByCustomer(database: Database, asOf: number, scope:
       added90d: list.filter((r) => Number(r.attached_at) > asOf - 90 * DAY_SECONDS).length,
       type: chosen?.type ?? null,
       funding,
+      brand: chosen?.card_brand ?? null,
+      wallet: chosen?.card_wallet ?? null,
       cardExpiresAt: chosen?.type === 'card' || (chosen && chosen.type === null && expMonth) ? cardExpiresAt(expMonth, expYear) : null,
     });
   }
   return out;
 }
 
-const NO_PAYMENT_METHOD: ChosenPaymentMethod = { live: 0, added90d: 0, type: null, funding: null, cardExpiresAt: null };
+const NO_PAYMENT_METHOD: ChosenPaymentMethod = { live: 0, added90d: 0, type: null, funding: null, brand: null, wallet: null, cardExpiresAt: null };
 
 /**
  * Features of every customer in scope with a live subscription at `asOf`, from a handful of
  * set-based queries (one per projection family), assembled into a row-major Float32Array.
  */
-export async function featureMatrixForScope(database: Database, asOf: number, scope: FeatureScope): Promise<FeatureMatrix> {
-  const [stateRows, pastRows, changeRows, failRows, invoiceRows, refundRows, disputeRows, chargeRows, discountRows] = await Promise.all([
+export async function featureMatrixForScope(database: Database, asOf: number, scope: FeatureScope, options: FeatureMatrixOptions = {}): Promise<FeatureMatrix> {
+  const [stateRows, pastRows, changeRows, failRows, invoiceRows, refundRows, disputeRows, chargeRows, discountRows, itemRows, profileRows] = await Promise.all([
     database.query<SubscriptionStateRow>(subscriptionStateQuery(asOf, scope)),
     database.query<SubscriptionStateRow>(subscriptionStateQuery(asOf - 90 * DAY_SECONDS, scope)),
     database.query<SubscriptionChangesRow>(subscriptionChangesQuery(asOf, scope)),
@@ -545,6 +672,8 @@ export async function featureMatrixForScope(database: Database, asOf: number, sc
     database.query<DisputeFactsRow>(disputeFactsQuery(asOf, scope)),
     database.query<ChargeFactsRow>(chargeFactsQuery(asOf, scope)),
     database.query<DiscountFactsRow>(discountFactsQuery(asOf, scope)),
+    database.query<CatalogueItemRow>(catalogueItemsQuery(asOf, scope)),
+    database.query<CustomerProfileRow>(customerProfileQuery(asOf, scope)),
   ]);
   const liveRows = stateRows.filter((r) => Number(r.live_subscriptions) > 0);
   const subs = byCustomer(liveRows);
@@ -557,6 +686,17 @@ export async function featureMatrixForScope(database: Database, asOf: number, sc
   const charges = byCustomer(chargeRows);
   const discounts = byCustomer(discountRows);
   const paymentMethods = await paymentMethodsByCustomer(database, asOf, scope, subs);
+  const profiles = byCustomer(profileRows);
+  const itemsOf = new Map<string, CatalogueItemRow[]>();
+  const priceNames = new Map<string, string>();
+  for (const it of itemRows) {
+    const k = keyOf(it.account, it.customer_id);
+    const list = itemsOf.get(k);
+    if (list) list.push(it);
+    else itemsOf.set(k, [it]);
+    if (it.price_id && it.nickname) priceNames.set(it.price_id, it.nickname);
+  }
+  const catalogues: CustomerCatalogue[] = new Array(liveRows.length);
 
   const cols = DEFINITIONS.length;
   const data = new Float32Array(liveRows.length * cols);
@@ -578,23 +718,38 @@ export async function featureMatrixForScope(database: Database, asOf: number, sc
         charges: charges.get(k),
         discounts: discounts.get(k),
         paymentMethod: paymentMethods.get(k) ?? NO_PAYMENT_METHOD,
+        items: itemsOf.get(k) ?? [],
+        profile: profiles.get(k),
       }),
       r * cols,
     );
+    catalogues[r] = customerCatalogue(sub.account, itemsOf.get(k) ?? [], profiles.get(k)?.country ?? null, discountActive({ sub, discounts: discounts.get(k) } as CustomerFacts) ? clamp(n(discounts.get(k)?.max_percent_off), 0, 100) : 0);
   });
-  return { asOf, featureSet: featureSet(), keys, matrix: { data, rows: liveRows.length, cols } };
+  const matrix = { data, rows: liveRows.length, cols };
+  if (options.vocabulary) applyVocabulary(matrix, catalogues, options.vocabulary, FEATURES.map((f) => f.name));
+  return { asOf, featureSet: featureSet(), keys, matrix, catalogues, priceNames };
 }
 
 /** All customers (optionally of some accounts) with a live subscription at `asOf`. */
-export function featureMatrixAt(database: Database, asOf: number, options: { accounts?: string[] } = {}): Promise<FeatureMatrix> {
+export function featureMatrixAt(database: Database, asOf: number, options: { accounts?: string[] } & FeatureMatrixOptions = {}): Promise<FeatureMatrix> {
   const scope: FeatureScope = options.accounts ? { kind: 'accounts', accounts: options.accounts } : { kind: 'all' };
-  return featureMatrixForScope(database, asOf, scope);
+  return featureMatrixForScope(database, asOf, scope, { vocabulary: options.vocabulary });
 }
 
 /** One customer's features at `asOf`; null when they have no live subscription then. */
-export async function featureVectorAt(database: Database, customer: CustomerKey, asOf: number): Promise<Float32Array | null> {
-  const m = await featureMatrixForScope(database, asOf, { kind: 'customer', account: customer.account, customerId: customer.customerId });
+export async function featureVectorAt(database: Database, customer: CustomerKey, asOf: number, options: FeatureMatrixOptions = {}): Promise<Float32Array | null> {
+  const m = await featureMatrixForScope(database, asOf, { kind: 'customer', account: customer.account, customerId: customer.customerId }, options);
   return m.matrix.rows === 0 ? null : m.matrix.data.slice(0, m.matrix.cols);
+}
+
+/**
+ * Product names from the account's product events, for readable vocabulary labels (run once per
+ * training run, for the products the training rows hold; the newest name at any time wins).
+ */
+export async function productNames(database: Database, productIds: readonly string[]): Promise<Map<string, string>> {
+  if (productIds.length === 0) return new Map();
+  const rows = await database.query<{ id: string; name: string | null }>(productNamesQuery(productIds));
+  return new Map(rows.filter((r) => r.name).map((r) => [r.id, r.name!]));
 }
 
 /** Column index of a feature by name (throws on a typo rather than reading the wrong column). */

@@ -1,7 +1,8 @@
 import { tf } from './backend.js';
 import { calibrateAll } from './calibration.js';
 import { explainMatrix } from './explain.js';
-import { normaliseMatrix, type ChurnModel } from './model.js';
+import type { ChurnModel } from './model.js';
+import { normaliseMatrix } from './normalisation.js';
 import type { FeatureSet, Matrix, RiskBand, Score } from './types.js';
 
 /**

@@ -8,9 +8,10 @@ import { newId } from '../lib/ids.js';
 import { logger as defaultLogger, type Logger } from '../lib/logger.js';
 import { tf } from './backend.js';
 // Side effect: registers the SeededDropout layer class, which saved topologies name.
-import './model.js';
+import './network.js';
 import type { ChurnModel, ModelMetadata } from './model.js';
 import type { FeatureSet } from './types.js';
+import { featureSetWithVocabulary } from './catalogue.js';
 
 export const DEFAULT_MODEL_NAME = 'churn';
 
@@ -111,7 +112,7 @@ export async function loadModelFiles(dir: string, featureSet: FeatureSet): Promi
       network.dispose();
       throw new Error(`network takes ${inputDim} inputs, metadata lists ${metadata.featureSet.features.length} features`);
     }
-    return { network, metadata, featureSet };
+    return { network, metadata, featureSet: featureSetWithVocabulary(featureSet, metadata.vocabulary) };
   } catch (err) {
     throw new ModelLoadError(dir, `cannot build the network: ${errorMessage(err)}`, { cause: err });
   }

@@ -8,6 +8,8 @@ export interface FeatureSpec {
   name: string;
   description: string;
   kind: 'count' | 'days' | 'money' | 'ratio' | 'bool' | 'category_onehot' | 'number';
+  /** the value is already log(1 + x): the model standardises it without logging it again */
+  logScaled?: boolean;
   /**
    * short human sentence for a driver, e.g. (v) => `${v} failed payments in 30 days`; `row` reads the
    * customer's other features, for sentences that need them (a ratio phrased in money)

@@ -11,7 +11,7 @@ import {
   rocCurve,
   topSlices,
 } from '../../src/ml/metrics.js';
-import { decidePromotion } from '../../src/ml/model.js';
+import { decidePromotion } from '../../src/ml/promotion.js';
 import { BAND_CUTOFFS, riskBand } from '../../src/ml/predict.js';
 import { createRng } from '../../src/ml/random.js';
 
@@ -131,17 +131,27 @@ describe('promotion and bands', () => {
   const m = (rocAuc: number, logLoss: number) => ({ rocAuc, logLoss });
 
   it('needs to beat the baseline and the champion on AUC', () => {
-    expect(decidePromotion(m(0.8, 0.4), m(0.7, 0.5)).promote).toBe(true);
-    expect(decidePromotion(m(0.8, 0.4), m(0.7, 0.5), m(0.85, 0.3))).toMatchObject({ promote: false });
-    expect(decidePromotion(m(0.8, 0.4), m(0.7, 0.5), m(0.85, 0.3)).reason).toMatch(/champion/);
-    expect(decidePromotion(m(0.69, 0.4), m(0.7, 0.5)).reason).toMatch(/baseline/);
-    expect(decidePromotion(m(0.9, 0.4), m(0.7, 0.5), m(0.85, 0.3)).promote).toBe(true);
+    expect(decidePromotion(m(0.8, 0.4), m(0.7, 0.5)).promoted).toBe('candidate');
+    expect(decidePromotion(m(0.8, 0.4), m(0.7, 0.5), m(0.85, 0.3))).toMatchObject({ promote: false, promoted: null });
+    expect(decidePromotion(m(0.8, 0.4), m(0.7, 0.5), m(0.85, 0.3)).reason).toMatch(/champion stays/);
+    expect(decidePromotion(m(0.9, 0.4), m(0.7, 0.5), m(0.85, 0.3)).promoted).toBe('candidate');
   });
 
   it('breaks AUC ties with log loss', () => {
-    expect(decidePromotion(m(0.8, 0.40), m(0.8, 0.41)).promote).toBe(true);
-    expect(decidePromotion(m(0.8, 0.42), m(0.8, 0.41)).promote).toBe(false);
-    expect(decidePromotion(m(0.8004, 0.40), m(0.7, 0.5), m(0.8, 0.39)).promote).toBe(false);
+    expect(decidePromotion(m(0.8, 0.40), m(0.8, 0.41)).promoted).toBe('candidate');
+    expect(decidePromotion(m(0.8, 0.42), m(0.8, 0.41)).promoted).toBe('baseline');
+    expect(decidePromotion(m(0.8004, 0.40), m(0.7, 0.5), m(0.8, 0.39)).promoted).toBeNull();
+  });
+
+  it('falls back to the logistic baseline in the same decision when the candidate loses to it', () => {
+    // no champion: the baseline serves, and the decision says so (promote is true)
+    expect(decidePromotion(m(0.69, 0.4), m(0.7, 0.5))).toMatchObject({ promote: true, promoted: 'baseline' });
+    expect(decidePromotion(m(0.69, 0.4), m(0.7, 0.5)).reason).toMatch(/does not beat the logistic baseline.*baseline serves/);
+    // a champion the baseline beats is replaced by the baseline; one it does not beat stays
+    expect(decidePromotion(m(0.69, 0.4), m(0.75, 0.3), m(0.7, 0.3)).promoted).toBe('baseline');
+    expect(decidePromotion(m(0.6, 0.4), m(0.65, 0.3), m(0.7, 0.3))).toMatchObject({ promote: false, promoted: null });
+    // model selection already chose the logistic regression: it is judged against the champion only
+    expect(decidePromotion(m(0.7, 0.5), m(0.7, 0.5), undefined, { candidateIsBaseline: true }).promoted).toBe('candidate');
   });
 
   it('bands follow the documented cut-offs', () => {

@@ -5,8 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeBackend, initBackend, tf } from '../../src/ml/backend.js';
 import { explain, explainMatrix, MIN_DRIVER_CONTRIBUTION } from '../../src/ml/explain.js';
 import { rocAuc } from '../../src/ml/metrics.js';
-import { buildModel, decidePromotion, trainCandidate, trainModel, type ChurnModel } from '../../src/ml/model.js';
-import { scoreMatrix, scoreWithDrivers } from '../../src/ml/predict.js';
+import { trainCandidate } from '../../src/ml/candidate.js';
+import { trainModel, type ChurnModel } from '../../src/ml/model.js';
+import { buildModel } from '../../src/ml/network.js';
+import { decidePromotion } from '../../src/ml/promotion.js';
+import { networkLogits, scoreMatrix, scoreWithDrivers } from '../../src/ml/predict.js';
 import { loadModelFiles, ModelLoadError, saveModelFiles } from '../../src/ml/registry.js';
 import { sliceRows, syntheticChurnData, syntheticFeatureSet } from '../../src/ml/synthetic.js';
 import type { LabelledData } from '../../src/ml/types.js';
@@ -53,7 +56,7 @@ describe('training on a known logistic rule with an interaction', () => {
     expect(result.evaluatedOn).toBe('test');
     expect(result.metrics.overall.rocAuc).toBeGreaterThan(0.8);
     expect(result.metrics.overall.rocAuc).toBeGreaterThan(result.baselineMetrics.overall.rocAuc + 0.02);
-    expect(decidePromotion(result.metrics, result.baselineMetrics).promote).toBe(true);
+    expect(decidePromotion(result.metrics, result.baselineMetrics).promoted).toBe('candidate');
     expect(result.metrics.byChurnType?.voluntary.rows).toBeGreaterThan(0);
   });
 
@@ -79,7 +82,7 @@ describe('training on a known logistic rule with an interaction', () => {
   it('loses to the baseline when the network is crippled', async () => {
     const weak = await trainModel({ ...s, featureSet, seed: 3, now: NOW, options: { hidden: [2], learningRate: 1e-6, maxEpochs: 1 } });
     const weakAuc = rocAuc(s.test.y, scoreMatrix(weak, s.test.x));
-    expect(decidePromotion({ rocAuc: weakAuc, logLoss: 1 }, result.baselineMetrics).promote).toBe(false);
+    expect(decidePromotion({ rocAuc: weakAuc, logLoss: 1 }, result.baselineMetrics).promoted).toBe('baseline');
     weak.network.dispose();
   });
 
@@ -91,6 +94,33 @@ describe('training on a known logistic rule with an interaction', () => {
     const b = scoreMatrix(loaded, s.test.x);
     expect(Array.from(b)).toEqual(Array.from(a));
     expect(loaded.metadata.calibration).toEqual(result.model.metadata.calibration);
+  });
+
+  it('records which model family was chosen on the calibration months, and why', () => {
+    const sel = result.selection;
+    expect(result.model.metadata.selection).toEqual(sel);
+    expect(['network', 'blend']).toContain(sel.chosen); // the interaction is out of a logistic regression's reach
+    expect(sel.validationAuc.network).toBeGreaterThan(sel.validationAuc.logistic);
+    expect(sel.reason).toMatch(/calibration-month ROC-AUC/);
+    expect(sel.trials.filter((t) => t.family === 'logistic').length).toBe(3);
+    expect(sel.trials.filter((t) => t.family === 'network').length + sel.skippedForBudget).toBe(3);
+    expect(result.baseline.metadata.architecture).toBe('logistic');
+  });
+
+  it('a blend of network and logistic logits is one network, saved and served like any model', async () => {
+    const { blendNetworks } = await import('../../src/ml/network.js');
+    const net = await trainModel({ ...s, featureSet, seed: 21, now: NOW, options: { maxEpochs: 3 } });
+    const blended = blendNetworks(net.network, result.baseline.network, 0.25);
+    const zNet = networkLogits(net, s.test.x);
+    const zLog = networkLogits(result.baseline, s.test.x);
+    const model: ChurnModel = { network: blended, featureSet, metadata: { ...net.metadata, architecture: 'blend' } };
+    const zBlend = networkLogits(model, s.test.x);
+    for (let i = 0; i < 20; i++) expect(zBlend[i]).toBeCloseTo(0.25 * zNet[i]! + 0.75 * zLog[i]!, 4);
+    const path = join(dir, 'churn', 'blend');
+    await saveModelFiles(model, path);
+    const loaded = await loadModelFiles(path, featureSet);
+    expect(Array.from(scoreMatrix(loaded, s.test.x))).toEqual(Array.from(scoreMatrix(model, s.test.x)));
+    net.network.dispose();
   });
 
   it('refuses a model trained on another feature version', async () => {

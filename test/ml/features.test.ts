@@ -197,7 +197,7 @@ it('sees the next renewal landing on an expired card, debit cards and recent upg
       default_payment_methods: null, first_start: asOf - 100 * DAY, ended_subscriptions: 0,
     },
     changes: { upgrades_60d: over.upgrades60 ?? 0 } as CustomerFacts['changes'],
-    paymentMethod: { live: 1, added90d: 0, type: 'card', funding: over.funding ?? 'credit', cardExpiresAt: over.cardExpiresAt },
+    paymentMethod: { live: 1, added90d: 0, type: 'card', funding: over.funding ?? 'credit', brand: 'visa', wallet: null, cardExpiresAt: over.cardExpiresAt },
   });
   const value = (f: CustomerFacts, name: string) => featureValues(f)[featureIndex(name)]!;
   // renews in 12 days, the card stops working in 5: that charge will be declined

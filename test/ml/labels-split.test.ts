@@ -5,7 +5,7 @@ const month = (i: number) => Date.UTC(2025, i, 1) / 1000;
 function snap(i: number, rows: number, positives: number): Snapshot {
   const y = new Uint8Array(rows);
   y.fill(1, 0, positives);
-  return { asOf: month(i), keys: [], x: { data: new Float32Array(rows), rows, cols: 1 }, y, churnType: new Uint8Array(rows), positives };
+  return { asOf: month(i), keys: [], x: { data: new Float32Array(rows), rows, cols: 1 }, y, churnType: new Uint8Array(rows), positives, catalogues: [], priceNames: new Map() };
 }
 
 describe('time split of labelled snapshots', () => {
@@ -37,5 +37,32 @@ describe('time split of labelled snapshots', () => {
     const dates = snapshotDates({ dataStart: Date.UTC(2025, 0, 10) / 1000, until: Date.UTC(2025, 6, 20) / 1000, horizonDays: 30 });
     expect(dates).toEqual([month(1), month(2), month(3), month(4), month(5)]);
     expect(snapshotDates({ dataStart: month(0), until: month(12), horizonDays: 30, maxSnapshots: 3 })).toEqual([month(9), month(10), month(11)]);
+  });
+});
+
+describe('gap of one horizon between the parts of the time split', () => {
+  const DAY = 86_400;
+  const gapOk = (earlier: Snapshot[], later: Snapshot[], horizonDays: number) =>
+    Math.max(...earlier.map((x) => x.asOf)) + horizonDays * DAY <= Math.min(...later.map((x) => x.asOf)) + 3 * DAY;
+
+  it('leaves out the months whose 90-day labels would look into the next part', () => {
+    const snaps = Array.from({ length: 24 }, (_, i) => snap(i, 1000, 40));
+    const s = splitByTime(snaps, { horizonDays: 90 });
+    expect(gapOk(s.train, s.valid, 90)).toBe(true);
+    expect(gapOk(s.valid, s.calib, 90)).toBe(true);
+    expect(gapOk(s.calib, s.test, 90)).toBe(true);
+    // two months are skipped at each of the three boundaries
+    expect(s.train.length + s.valid.length + s.calib.length + s.test.length).toBe(24 - 3 * 2);
+  });
+
+  it('keeps consecutive month starts for a 30-day horizon (at most 3 days overlap in February)', () => {
+    const snaps = Array.from({ length: 12 }, (_, i) => snap(i, 1000, 40));
+    const s = splitByTime(snaps, { horizonDays: 30 });
+    expect(s.train.length + s.valid.length + s.calib.length + s.test.length).toBe(12);
+  });
+
+  it('says so when the gap leaves no training months', () => {
+    const snaps = Array.from({ length: 6 }, (_, i) => snap(i, 1000, 40));
+    expect(() => splitByTime(snaps, { horizonDays: 90 })).toThrow(InsufficientDataError);
   });
 });

@@ -4,25 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
 import { initBackend } from '../../src/ml/backend.js';
-import { decideBaselineFallback } from '../../src/ml/model.js';
+import { readFile } from 'node:fs/promises';
 import { championVersion, listModelVersions } from '../../src/ml/registry.js';
 import { trainChurnModel } from '../../src/services/training/train-model.js';
+import { writeTrainingReport } from '../../src/services/training/write-report.js';
 import { simulateIntoDatabase } from '../../training/data.js';
 import { createTestDatabase } from '../helpers/db.js';
 
-const m = (rocAuc: number, logLoss: number) => ({ rocAuc, logLoss });
-
-describe('decideBaselineFallback', () => {
-  it('serves the baseline when there is no champion', () => {
-    expect(decideBaselineFallback(m(0.7, 0.3))).toMatchObject({ promote: true });
-  });
-  it('serves the baseline only when it beats the champion', () => {
-    expect(decideBaselineFallback(m(0.75, 0.3), m(0.7, 0.3))).toMatchObject({ promote: true });
-    expect(decideBaselineFallback(m(0.65, 0.3), m(0.7, 0.3))).toMatchObject({ promote: false });
-  });
-});
-
-describe('a training run whose network loses to its baseline', () => {
+describe('a training run whose network loses to the logistic regression', () => {
   let database: Database;
   const modelDir = mkdtempSync(join(tmpdir(), 'churn-fallback-'));
   beforeAll(async () => {
@@ -32,22 +21,35 @@ describe('a training run whose network loses to its baseline', () => {
   });
   afterAll(async () => database?.close());
 
-  it('registers both, and the logistic baseline becomes champion so scoring can start', async () => {
-    // A network that cannot learn (no training steps to speak of) must lose to the baseline.
+  it('chooses the logistic regression, promotes it, and the written report says so', async () => {
+    // A network that cannot learn (no training steps to speak of) must lose to the logistic regression.
     const result = await trainChurnModel(database, {
       modelDir,
       now: new Date('2026-01-01T00:00:00Z'),
       seed: 5,
       modelOptions: { learningRate: 1e-9, maxEpochs: 1, patience: 1 },
+      writeReport: writeTrainingReport,
     });
-    expect(result.metrics.overall.rocAuc).toBeLessThan(result.baselineMetrics.overall.rocAuc);
+    expect(result.selection.chosen).toBe('logistic');
+    expect(result.selection.validationAuc.network).toBeLessThan(result.selection.validationAuc.logistic);
+    expect(result.metrics.overall.rocAuc).toBe(result.baselineMetrics.overall.rocAuc);
     expect(result.promoted).toBe(true);
-    expect(result.promotedVersion).toBe(`${result.version}-logistic`);
-    expect(result.decision.reason).toMatch(/does not beat the logistic baseline.*baseline serves/);
+    expect(result.promotedVersion).toBe(result.version);
+    expect(result.decision).toMatchObject({ promote: true, promoted: 'candidate' });
+    // the written report says what the run did (a fallback used to be reported as "not promoted")
+    const report = await readFile(join(modelDir, 'churn', result.version, 'report.md'), 'utf8');
+    expect(report).toContain('Model selection: logistic');
+    expect(report).toContain('Decision: candidate promoted');
+    expect(report).toContain(`champion is now ${result.promotedVersion}`);
+    const json = JSON.parse(await readFile(join(modelDir, 'churn', result.version, 'report.json'), 'utf8'));
+    expect(json.decision).toEqual(result.decision);
+    const saved = JSON.parse(await readFile(join(modelDir, 'churn', result.version, 'metadata.json'), 'utf8'));
+    expect(saved.architecture).toBe('logistic');
+    expect(saved.selection.chosen).toBe('logistic');
     const champion = await championVersion(database.db);
     expect(champion?.version).toBe(result.promotedVersion);
     const versions = await listModelVersions(database.db);
-    expect(versions.map((v) => v.status).sort()).toEqual(['candidate', 'champion']);
+    expect(versions.map((v) => v.status)).toEqual(['champion']);
 
     // The next run's crippled network loses again, and the old baseline is no worse than the new one:
     // the champion stays unless the new baseline beats it.

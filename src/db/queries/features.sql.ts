@@ -309,6 +309,8 @@ export interface PaymentMethodRow {
   id: string;
   type: string | null;
   card_funding: string | null;
+  card_brand: string | null;
+  card_wallet: string | null;
   exp_month: number | null;
   exp_year: number | null;
   attached_at: number;
@@ -319,9 +321,14 @@ export interface PaymentMethodRow {
 /** Every payment method attached at or before `at` (detached ones too, for change counts). */
 export function paymentMethodsQuery(at: number, scope: FeatureScope): SQL {
   const t = ts(at);
-  return sql`select pm.account, pm.customer_id, pm.id, pm.type, pm.card_funding, pm.exp_month::float8 as exp_month,
+  // The wallet (Apple Pay, Google Pay...) is not projected: read it from the newest payment-method event
+  // at or before `at` (the partial index on payment_method events by object makes this one probe each).
+  return sql`select pm.account, pm.customer_id, pm.id, pm.type, pm.card_funding, pm.card_brand, pm.exp_month::float8 as exp_month,
       pm.exp_year::float8 as exp_year, coalesce(pm.attached_at, pm.created)::float8 as attached_at,
-      pm.detached_at::float8 as detached_at, pm.src_created::float8 as src_created
+      pm.detached_at::float8 as detached_at, pm.src_created::float8 as src_created,
+      (select e.payload->'data'->'object'->'card'->'wallet'->>'type' from stripe_events e
+        where e.account = pm.account and e.object_id = pm.id and e.type like 'payment_method.%' and e.created <= ${t}
+        order by e.created desc, e.id desc limit 1) as card_wallet
     from payment_methods pm
     where pm.customer_id is not null and coalesce(pm.attached_at, pm.created) <= ${t} and ${scopeFilter('pm', scope)}`;
 }
@@ -436,4 +443,81 @@ export function dataEndQuery(accounts?: string[]): SQL {
       (select min(e.created) from stripe_events e where ${ev}),
       (select min(sv.valid_from) from subscription_versions sv where ${scopeFilter('sv', scope)})
     )::float8 as data_start`;
+}
+
+/** One item of a live subscription at `at`, as the subscription's own event payload listed it. */
+export interface CatalogueItemRow {
+  account: string;
+  customer_id: string;
+  subscription_id: string;
+  price_id: string | null;
+  product_id: string | null;
+  nickname: string | null;
+  quantity: number | null;
+  unit_amount: number | null;
+  interval: string | null;
+  interval_count: number | null;
+  usage_type: string | null;
+  currency: string | null;
+}
+
+/**
+ * The items (price, product, quantity, amount) of every live subscription version at `at`, read from
+ * the payload of the event that produced that version, so the item mix is point-in-time like the
+ * rest (the subscription_items projection only holds the current items). The join is by the event's
+ * primary key, one lookup per live subscription.
+ */
+export function catalogueItemsQuery(at: number, scope: FeatureScope): SQL {
+  const product = sql.raw(`case when jsonb_typeof(it->'price'->'product') = 'object' then it->'price'->'product'->>'id'
+      else coalesce(it->'price'->>'product', it->'plan'->>'product') end`);
+  return sql`select cur.account, cur.customer_id, cur.subscription_id,
+      coalesce(it->'price'->>'id', it->'plan'->>'id') as price_id, ${product} as product_id,
+      coalesce(it->'price'->>'nickname', it->'plan'->>'nickname') as nickname,
+      (it->>'quantity')::float8 as quantity,
+      coalesce(it->'price'->>'unit_amount', it->'plan'->>'amount')::float8 as unit_amount,
+      coalesce(it->'price'->'recurring'->>'interval', it->'plan'->>'interval') as interval,
+      coalesce(it->'price'->'recurring'->>'interval_count', it->'plan'->>'interval_count')::float8 as interval_count,
+      coalesce(it->'price'->'recurring'->>'usage_type', it->'plan'->>'usage_type') as usage_type,
+      lower(coalesce(it->'price'->>'currency', cur.currency)) as currency
+    from (${subscriptionStatesAt(at, scope)}) cur
+    join stripe_events e on e.id = cur.event_id
+    cross join lateral jsonb_array_elements(case when jsonb_typeof(e.payload->'data'->'object'->'items'->'data') = 'array'
+      then e.payload->'data'->'object'->'items'->'data' else '[]'::jsonb end) it
+    where cur.status in (${sql.raw(LIVE_LIST)})`;
+}
+
+export interface CustomerProfileRow {
+  account: string;
+  customer_id: string;
+  country: string | null;
+  tax_exempt: string | null;
+  tax_ids: number | null;
+}
+
+/**
+ * Country and tax status as the customer's newest invoice finalized at or before `at` recorded them
+ * (Stripe freezes customer_address, customer_tax_exempt and customer_tax_ids on an invoice when it is
+ * finalized, so this is point-in-time); the customers projection's country fills in when no invoice
+ * carries an address.
+ */
+export function customerProfileQuery(at: number, scope: FeatureScope): SQL {
+  return sql`select c.account, c.customer_id,
+      coalesce(e.payload->'data'->'object'->'customer_address'->>'country', cu.country) as country,
+      e.payload->'data'->'object'->>'customer_tax_exempt' as tax_exempt,
+      (case when jsonb_typeof(e.payload->'data'->'object'->'customer_tax_ids') = 'array'
+        then jsonb_array_length(e.payload->'data'->'object'->'customer_tax_ids') else 0 end)::float8 as tax_ids
+    from (select distinct on (inv.account, inv.customer_id) inv.account, inv.customer_id, inv.src_event_id
+        from invoices inv
+        where inv.customer_id is not null and inv.finalized_at <= ${ts(at)} and ${scopeFilter('inv', scope)}
+        order by inv.account, inv.customer_id, inv.finalized_at desc, inv.id desc) c
+    join stripe_events e on e.id = c.src_event_id
+    left join customers cu on cu.account = c.account and cu.id = c.customer_id`;
+}
+
+/** The newest name of each product, from product.* events (ids: a vocabulary's worth). */
+export function productNamesQuery(productIds: readonly string[]): SQL {
+  return sql`select distinct on (e.object_id) e.object_id as id, e.payload->'data'->'object'->>'name' as name
+    from stripe_events e
+    where e.type like 'product.%' and e.object_id = any(${pgArray(productIds)}::text[])
+    order by e.object_id, e.created desc, e.id desc`;
 }

@@ -60,7 +60,7 @@ async function scoreAll(database: Database, input: ScoreAllInput): Promise<Score
   const modelVersion = input.model.metadata.version ?? 'unregistered';
   const t0 = performance.now();
   input.onProgress?.('features', 0, 1);
-  const features = await featureMatrixAt(database, input.asOf, { accounts: input.accounts });
+  const features = await featureMatrixAt(database, input.asOf, { accounts: input.accounts, vocabulary: input.model.metadata.vocabulary });
   input.onProgress?.('features', 1, 1);
   const t1 = performance.now();
   const scored = scoreWithDrivers(input.model, features.matrix, { top: input.top ?? 3 });

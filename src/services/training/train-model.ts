@@ -7,7 +7,9 @@ import { buildTrainingSet, type Snapshot, type TrainingSet, type TrainingSetOpti
 import { featureSet } from '../../ml/features.js';
 import { DEFAULT_HORIZON_DAYS } from '../../ml/labels.js';
 import { evaluationMetrics, type EvaluationMetrics } from '../../ml/metrics.js';
-import { decideBaselineFallback, decidePromotion, MLP_DEFAULTS, trainCandidate, type CandidateResult, type ChurnModel, type ModelOptions, type PromotionDecision } from '../../ml/model.js';
+import { disposeCandidate, trainCandidate, type CandidateResult, type ModelSelection } from '../../ml/candidate.js';
+import type { ChurnModel, ModelOptions } from '../../ml/model.js';
+import { decidePromotion, type PromotionDecision } from '../../ml/promotion.js';
 import { scoreMatrix } from '../../ml/predict.js';
 import {
   championVersion,
@@ -47,6 +49,8 @@ export interface TrainingReportInput {
   /** the current champion, when it could score these features */
   champion?: ChurnModel;
   decision: PromotionDecision;
+  /** the version this run made champion (the candidate's or its baseline's), null when none */
+  promotedVersion: string | null;
   version: string;
   modelDir: string;
   modelName: string;
@@ -63,6 +67,8 @@ export interface TrainChurnModelResult {
   decision: PromotionDecision;
   metrics: EvaluationMetrics;
   baselineMetrics: EvaluationMetrics;
+  /** which model family was chosen on the validation months, and why */
+  selection: ModelSelection;
   championVersion: string | null;
   championMetrics?: EvaluationMetrics;
   reportPath?: string;
@@ -134,8 +140,6 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
     });
     const data = summariseTrainingSet(trainingSet);
     logger.info({ run: run.id, ...data }, 'training data built');
-    const maxEpochs = input.modelOptions?.maxEpochs ?? MLP_DEFAULTS.maxEpochs;
-    let lastEpoch = 0;
     const candidate = await trainCandidate({
       train: trainingSet.train,
       valid: trainingSet.valid,
@@ -147,17 +151,23 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
       options: input.modelOptions,
       horizonDays,
       trainingWindow: { from: data.from ?? '', to: data.to ?? '' },
-      onEpoch: (e) => {
-        lastEpoch = e.epoch;
-        input.onProgress?.('training', e.epoch, maxEpochs);
-      },
+      vocabulary: trainingSet.vocabulary,
+      // progress in model-selection trials (each network and logistic regression trained)
+      onTrial: (done, total) => input.onProgress?.('training', done, total),
     });
-    // Early stopping ends before maxEpochs: the last report says so (total = the epoch reached),
-    // so a progress bar ends full at "9/9" rather than stuck at "9/40".
-    if (lastEpoch > 0 && lastEpoch < maxEpochs) input.onProgress?.('training', lastEpoch, lastEpoch);
     const champion = await championOnTest(database, input.modelDir, name, trainingSet.test);
-    const decision = decidePromotion(candidate.metrics, candidate.baselineMetrics, champion.metrics);
+    // The one decision; everything below acts on it and reports it, nothing decides again.
+    const decision = decidePromotion(candidate.metrics, candidate.baselineMetrics, champion.metrics, { candidateIsBaseline: candidate.model === candidate.baseline });
     const saved = await saveCandidate(database.db, { modelDir: input.modelDir, name, model: candidate.model, now: input.now });
+    let promotedVersion: string | null = null;
+    if (decision.promoted === 'candidate') {
+      await promote(database.db, name, saved.version, input.now);
+      promotedVersion = saved.version;
+    } else if (decision.promoted === 'baseline') {
+      const baseline = await saveCandidate(database.db, { modelDir: input.modelDir, name, model: candidate.baseline, now: input.now, versionSuffix: 'logistic' });
+      await promote(database.db, name, baseline.version, input.now);
+      promotedVersion = baseline.version;
+    }
     const reportPath = input.writeReport
       ? await input.writeReport({
           candidate,
@@ -165,6 +175,7 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
           championMetrics: champion.metrics,
           champion: champion.model,
           decision,
+          promotedVersion,
           version: saved.version,
           modelDir: input.modelDir,
           modelName: name,
@@ -172,40 +183,26 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
         })
       : undefined;
     champion.model?.network.dispose();
-    let promotedVersion: string | null = null;
-    let outcome: PromotionDecision = decision;
-    if (decision.promote) {
-      await promote(database.db, name, saved.version, input.now);
-      promotedVersion = saved.version;
-    } else if (!decidePromotion(candidate.metrics, candidate.baselineMetrics).promote) {
-      const fallback = decideBaselineFallback(candidate.baselineMetrics, champion.metrics);
-      outcome = { promote: fallback.promote, reason: `${decision.reason}; ${fallback.reason}` };
-      if (fallback.promote) {
-        const baseline = await saveCandidate(database.db, { modelDir: input.modelDir, name, model: candidate.baseline, now: input.now, versionSuffix: 'logistic' });
-        await promote(database.db, name, baseline.version, input.now);
-        promotedVersion = baseline.version;
-      }
-    }
-    const metrics = { model: candidate.metrics, baseline: candidate.baselineMetrics, champion: champion.metrics ?? null, data };
+    const metrics = { model: candidate.metrics, baseline: candidate.baselineMetrics, champion: champion.metrics ?? null, selection: candidate.selection, data };
     await finishTrainingRun(database.db, run.id, {
       status: 'succeeded',
       now: input.now,
       modelVersion: saved.version,
       metrics,
-      decision: { ...outcome, champion: champion.version, promotedVersion },
+      decision: { ...decision, champion: champion.version, promotedVersion },
       reportPath,
     });
-    candidate.baseline.network.dispose();
-    candidate.model.network.dispose();
+    disposeCandidate(candidate);
     return {
       runId: run.id,
       modelName: name,
       version: saved.version,
       promoted: promotedVersion !== null,
       promotedVersion,
-      decision: outcome,
+      decision,
       metrics: candidate.metrics,
       baselineMetrics: candidate.baselineMetrics,
+      selection: candidate.selection,
       championVersion: champion.version,
       championMetrics: champion.metrics,
       reportPath,

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildEvaluationReport, writeEvaluation } from '../../../training/evaluate.js';
 import { finiteOrNull, type EvaluationMetrics } from '../../ml/metrics.js';
+import { describeDecision } from '../../ml/promotion.js';
 import { summariseTrainingSet, type TrainingReportInput } from './train-model.js';
 
 /**
@@ -17,6 +18,7 @@ export async function writeTrainingReport(input: TrainingReportInput): Promise<s
     baseline: input.candidate.baseline,
     champion: input.champion ?? null,
     heldOut: input.trainingSet.test,
+    decision: input.decision,
     now: input.now,
   });
   const { html } = await writeEvaluation(dir, evaluation);
@@ -29,7 +31,9 @@ export async function writeTrainingReport(input: TrainingReportInput): Promise<s
     model: input.candidate.metrics,
     baseline: input.candidate.baselineMetrics,
     champion: input.championMetrics ?? null,
+    selection: input.candidate.selection,
     decision: input.decision,
+    promotedVersion: input.promotedVersion,
   };
   await writeFile(join(dir, 'report.json'), JSON.stringify(report, finiteOrNull, 2));
   const line = (label: string, m?: EvaluationMetrics) =>
@@ -47,11 +51,13 @@ export async function writeTrainingReport(input: TrainingReportInput): Promise<s
     '',
     '| model | ROC-AUC | PR-AUC | Brier | ECE |',
     '|---|---|---|---|---|',
-    line('candidate', input.candidate.metrics),
-    line('logistic baseline', input.candidate.baselineMetrics),
+    line(`candidate (${input.candidate.selection.chosen})`, input.candidate.metrics),
+    line('tuned logistic baseline', input.candidate.baselineMetrics),
     line('current champion', input.championMetrics),
     '',
-    `Decision: ${input.decision.promote ? 'promoted' : 'not promoted'} — ${input.decision.reason}`,
+    `Model selection: ${input.candidate.selection.chosen} — ${input.candidate.selection.reason}; ${input.candidate.selection.trials.length} trials in ${input.candidate.selection.seconds.toFixed(1)} s (budget ${input.candidate.selection.budgetSeconds} s${input.candidate.selection.skippedForBudget ? `, ${input.candidate.selection.skippedForBudget} skipped for it` : ''}).`,
+    '',
+    `Decision: ${describeDecision(input.decision)}${input.promotedVersion ? ` (champion is now ${input.promotedVersion})` : ''}`,
     '',
   ].join('\n');
   await writeFile(join(dir, 'report.md'), md);
