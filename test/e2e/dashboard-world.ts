@@ -62,16 +62,18 @@ export async function seedDashboardWorld(database: Database, options: { modelDir
 
     // Two policies: the riskiest fifth gets a live coupon whatever the first model's calibration
     // (so there are offers, outcomes and budget use to show); a threshold policy in dry run is the
-    // one whose threshold the editor changes.
+    // one whose threshold the editor changes. The coupon is a flat amount: a percentage of an annual
+    // invoice can cost more than the whole budget, and then which customers the model ranks first
+    // would decide whether any offer (and the budget-pace alert) exists at all.
     await createPolicy(
       database,
       {
         name: 'Win back the riskiest fifth',
-        description: '20% off the next invoice for the riskiest fifth of customers, half held out',
+        description: '$20 off the next invoice for the riskiest fifth of customers, half held out',
         mode: 'live',
         priority: 200,
         targeting: { kind: 'top_percent', percent: 20 },
-        action: { kind: 'coupon', percentOff: 20, duration: 'once' },
+        action: { kind: 'coupon', amountOff: 2_000, currency: 'usd', duration: 'once' },
         eligibility: { cooldownDays: 25, maxOffersPerYear: 4, skipIfDiscounted: false, includeCancelling: false },
         budget: { monthlyAmount: 200_000, currency: 'usd' },
         holdoutPercent: 50,
