@@ -279,7 +279,7 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(n(f.changes?.plan_changes), 0, 100),
   },
   {
-    spec: { name: 'days_since_plan_change', kind: 'days', description: 'days since the last price or MRR change (tenure if none), max 730', sentence: (v) => `last plan change ${Math.round(v)} days ago`, driver: { fact: 'plan_moves', absent: (v, row) => { const tenure = row('tenure_days'); return tenure !== undefined && Math.abs(Math.min(tenure, 730) - v) < 1; } } },
+    spec: { name: 'days_since_plan_change', kind: 'days', description: 'days since the last price or MRR change (tenure if none), max 730', sentence: (v) => `last plan change ${plural(v, 'day')} ago`, driver: { fact: 'plan_moves', absent: (v, row) => { const tenure = row('tenure_days'); return tenure !== undefined && Math.abs(Math.min(tenure, 730) - v) < 1; } } },
     value: (f) => clamp(days(f.asOf - n(f.changes?.last_plan_change, n(f.sub.first_start, f.asOf))), 0, 730),
   },
   {
@@ -311,7 +311,7 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(n(f.failures?.failures_365d), 0, 200),
   },
   {
-    spec: { name: 'days_since_last_failure', kind: 'days', description: 'days since the last failed payment, 365 when none', sentence: (v) => (v >= 365 ? 'no failed payment in a year' : `last failed payment ${Math.round(v)} days ago`), driver: { fact: 'failed_payments', absent: (v) => v >= 365 } },
+    spec: { name: 'days_since_last_failure', kind: 'days', description: 'days since the last failed payment, 365 when none', sentence: (v) => (v >= 365 ? 'no failed payment in a year' : `last failed payment ${plural(v, 'day')} ago`), driver: { fact: 'failed_payments', absent: (v) => v >= 365 } },
     value: (f) => (f.failures?.last_failed_at == null ? 365 : clamp(days(f.asOf - f.failures.last_failed_at), 0, 365)),
   },
   {
@@ -331,7 +331,7 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => bool(f.paymentMethod.cardExpiresAt !== null && f.paymentMethod.cardExpiresAt - f.asOf <= 30 * DAY_SECONDS),
   },
   {
-    spec: { name: 'days_to_card_expiry', kind: 'days', description: 'days until the card expires (-60..730; 730 when no card)', sentence: (v) => (v < 0 ? `card expired ${Math.round(-v)} days ago` : v >= 730 ? 'no card expiry soon' : `card expires in ${Math.round(v)} days`), driver: { fact: 'card_expiry', absent: (v) => v >= 730 } },
+    spec: { name: 'days_to_card_expiry', kind: 'days', description: 'days until the card expires (-60..730; 730 when no card)', sentence: (v) => (v < 0 ? `card expired ${plural(-v, 'day')} ago` : v >= 730 ? 'no card expiry soon' : `card expires in ${Math.round(v)} days`), driver: { fact: 'card_expiry', absent: (v) => v >= 730 } },
     value: (f) => (f.paymentMethod.cardExpiresAt === null ? 730 : clamp(days(f.paymentMethod.cardExpiresAt - f.asOf), -60, 730)),
   },
   {
@@ -394,7 +394,7 @@ const DEFINITIONS: FeatureDefinition[] = [
     },
   },
   {
-    spec: { name: 'days_since_discount_ended', kind: 'days', description: 'days since a discount ran out or was removed (365 when none)', sentence: (v) => (v >= 365 ? 'no discount ended recently' : `discount ended ${Math.round(v)} days ago`), driver: { fact: 'discount', absent: (v) => v >= 365 } },
+    spec: { name: 'days_since_discount_ended', kind: 'days', description: 'days since a discount ran out or was removed (365 when none)', sentence: (v) => (v >= 365 ? 'no discount ended recently' : `discount ended ${plural(v, 'day')} ago`), driver: { fact: 'discount', absent: (v) => v >= 365 } },
     value: (f) => {
       const ends = [f.changes?.discount_ended_at, f.discounts?.last_discount_ended].filter((e): e is number => e !== null && e !== undefined && e <= f.asOf);
       return ends.length === 0 ? 365 : clamp(days(f.asOf - Math.max(...ends)), 0, 365);
