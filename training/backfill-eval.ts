@@ -24,7 +24,7 @@ import { applyVocabulary, learnVocabulary } from '../src/ml/catalogue.js';
 import { buildSnapshot, buildTrainingSet, toLabelledData, type Snapshot } from '../src/ml/dataset.js';
 import { FEATURES, productNames } from '../src/ml/features.js';
 import { rocAuc } from '../src/ml/metrics.js';
-import { trainCandidate } from '../src/ml/candidate.js';
+import { disposeCandidate, trainCandidate } from '../src/ml/candidate.js';
 import { scoreMatrix } from '../src/ml/predict.js';
 import { ingestEvents } from '../src/services/events/ingest.js';
 import type { StripeEventEnvelope } from '../src/services/events/parse.js';
@@ -167,10 +167,7 @@ export async function evaluateBackfill(
       pBackAll.push(scoresBack[r]!);
     }
   }
-  for (const c of [fullModel, backfillModel]) {
-    c.model.network.dispose();
-    c.baseline.network.dispose();
-  }
+  for (const c of [fullModel, backfillModel]) disposeCandidate(c);
   const fullHistoryAuc = rocAuc(Float64Array.from(yTrue), Float64Array.from(pFull));
   const backfillAuc = rocAuc(Float64Array.from(yTrue), Float64Array.from(pBack));
   return {
