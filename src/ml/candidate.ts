@@ -17,7 +17,7 @@ import type { LabelledData } from './types.js';
  * non-churners sampled at the same rate, at most `searchRows` rows; all rows when fewer), each
  * early-stopped on the full validation months; the best trial of each family (validation ROC-AUC)
  * is then refitted on all training rows, starting from its trial weights, early-stopped again on
- * validation. The number of trials is fixed, so the same seed and data run the same trials on any
+ * validation with patience REFIT_PATIENCE. The number of trials is fixed, so the same seed and data run the same trials on any
  * machine. Then the refitted network, logistic regression and blends of their logits are
  * compared on the calibration months (newer than validation, older than the held-out months, a
  * horizon apart, never used by the optimiser or early stopping). The simplest model within AUC_TIE
@@ -29,7 +29,7 @@ import type { LabelledData } from './types.js';
 export interface SearchOptions {
   /** network trials, the defaults included (default 3) */
   networkTrials: number;
-  /** most training rows a search trial sees (default 25,000); the refits see all of them */
+  /** most training rows a search trial sees (default 20,000); the refits see all of them */
   searchRows: number;
   /**
    * safety guard, not a budget (default 900 s): no further search trial starts after this many
@@ -40,7 +40,7 @@ export interface SearchOptions {
   budgetSeconds: number;
 }
 
-export const SEARCH_DEFAULTS: SearchOptions = { networkTrials: 3, searchRows: 25_000, budgetSeconds: 900 };
+export const SEARCH_DEFAULTS: SearchOptions = { networkTrials: 3, searchRows: 20_000, budgetSeconds: 900 };
 
 export const NETWORK_SPACE = {
   hidden: [[64, 32], [32], [128, 64], [32, 16]],
@@ -48,6 +48,9 @@ export const NETWORK_SPACE = {
   l2: [1e-4, 3e-4, 1e-3, 3e-3],
   learningRate: [1e-3, 3e-3, 5e-3],
 } as const;
+
+/** early-stopping patience of a refit: it starts from trained weights, so it needs fewer epochs to settle */
+export const REFIT_PATIENCE = 2;
 
 export const LOGISTIC_L2 = [1e-5, 1e-4, 1e-3] as const;
 export const BLEND_WEIGHTS = [0.25, 0.5, 0.75] as const;
@@ -230,9 +233,10 @@ export async function trainCandidate(input: TrainCandidateInput): Promise<Candid
     // The best configuration on all training rows, from its trial weights.
     const t0 = performance.now();
     const weights = best!.model.network.getWeights();
-    const refit = await trainModel({ ...input, dataHash, prepared, options: best!.options, seed: best!.seed, initialWeights: weights, onEpoch: family === 'network' ? input.onEpoch : undefined });
+    const refitOptions = { ...best!.options, patience: Math.min(best!.options.patience ?? (family === 'logistic' ? BASELINE_OPTIONS.patience! : MLP_DEFAULTS.patience), REFIT_PATIENCE) };
+    const refit = await trainModel({ ...input, dataHash, prepared, options: refitOptions, seed: best!.seed, initialWeights: weights, onEpoch: family === 'network' ? input.onEpoch : undefined });
     best!.model.network.dispose();
-    refits.push({ family, options: best!.options, validAuc: aucOf(refit, input.valid), epochs: refit.metadata.training.epochs, seconds: (performance.now() - t0) / 1000 });
+    refits.push({ family, options: refitOptions, validAuc: aucOf(refit, input.valid), epochs: refit.metadata.training.epochs, seconds: (performance.now() - t0) / 1000 });
     input.onTrial?.(++done, planned - skipped);
     return refit;
   };
