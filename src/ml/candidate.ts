@@ -147,7 +147,7 @@ function aucOf(model: ChurnModel, data: LabelledData): number {
 /**
  * Rows for the search trials: all of them when there are at most `cap`; otherwise whole customers
  * (data.groups; each row its own group when absent) drawn in a seeded order, customers with a churn
- * month and those without at the same rate, until about `cap` rows. Sorted row indices.
+ * month and those without at the same rate, up to `cap` rows (never more). Sorted row indices.
  */
 export function searchSample(data: LabelledData, cap: number, seed: number): Uint32Array {
   const rows = data.y.length;
@@ -167,11 +167,12 @@ export function searchSample(data: LabelledData, cap: number, seed: number): Uin
   const take: number[] = [];
   for (const stratum of [[...members.keys()].filter((g) => churned.has(g)), [...members.keys()].filter((g) => !churned.has(g))]) {
     const stratumRows = stratum.reduce((n, g) => n + members.get(g)!.length, 0);
-    const want = Math.round(stratumRows * rate);
+    const want = Math.floor(stratumRows * rate);
     const order = permutation(stratum.length, rng);
     let got = 0;
     for (let i = 0; i < order.length && got < want; i++) {
       const list = members.get(stratum[order[i]!]!)!;
+      if (got + list.length > want) continue; // the cap is a cap: a customer who does not fit is left out whole
       take.push(...list);
       got += list.length;
     }
