@@ -16,11 +16,12 @@ import type { LabelledData } from './types.js';
  * The search trials train on a seeded subsample of the training rows (whole customers, churners and
  * non-churners sampled at the same rate, at most `searchRows` rows; all rows when fewer), each
  * early-stopped on the full validation months; the best trial of each family (validation ROC-AUC)
- * is then refitted on all training rows, starting from its trial weights, early-stopped again on
- * validation with patience REFIT_PATIENCE. The number of trials is fixed, so the same seed and data run the same trials on any
- * machine. Then the refitted network, logistic regression and blends of their logits are
- * compared on the calibration months (newer than validation, older than the held-out months, a
- * horizon apart, never used by the optimiser or early stopping). The simplest model within AUC_TIE
+ * is then refitted on all training rows: the logistic regression from scratch, the network from its
+ * trial weights, early-stopped again on validation with patience REFIT_PATIENCE. The number of
+ * trials is fixed, so the same seed and data run the same trials on any machine. Then the refitted
+ * network, logistic regression and blends of their logits are compared on the calibration months
+ * (newer than validation, older than the held-out months, a horizon apart, never used by the
+ * optimiser or early stopping). The simplest model within AUC_TIE
  * of the best is chosen (logistic < network < blend), calibrated on those months, and served the
  * same way whatever it is. The tuned logistic regression is also the baseline the chosen model must
  * beat on the held-out months.
@@ -49,7 +50,7 @@ export const NETWORK_SPACE = {
   learningRate: [1e-3, 3e-3, 5e-3],
 } as const;
 
-/** early-stopping patience of a refit: it starts from trained weights, so it needs fewer epochs to settle */
+/** early-stopping patience of the network's refit: it starts from trained weights, so it needs fewer epochs to settle */
 export const REFIT_PATIENCE = 2;
 
 export const LOGISTIC_L2 = [1e-5, 1e-4, 1e-3] as const;
@@ -234,8 +235,11 @@ export async function trainCandidate(input: TrainCandidateInput): Promise<Candid
     // The best configuration on all training rows, from its trial weights.
     const t0 = performance.now();
     const weights = best!.model.network.getWeights();
-    const refitOptions = { ...best!.options, patience: Math.min(best!.options.patience ?? (family === 'logistic' ? BASELINE_OPTIONS.patience! : MLP_DEFAULTS.patience), REFIT_PATIENCE) };
-    const refit = await trainModel({ ...input, dataHash, prepared, options: refitOptions, seed: best!.seed, initialWeights: weights, onEpoch: family === 'network' ? input.onEpoch : undefined });
+    // The logistic regression (the baseline every model is judged against) is refitted from scratch
+    // exactly as a lone baseline would be; the network continues from its trial weights.
+    const warm = family === 'network';
+    const refitOptions = warm ? { ...best!.options, patience: Math.min(best!.options.patience ?? MLP_DEFAULTS.patience, REFIT_PATIENCE) } : best!.options;
+    const refit = await trainModel({ ...input, dataHash, prepared, options: refitOptions, seed: best!.seed, initialWeights: warm ? weights : undefined, onEpoch: family === 'network' ? input.onEpoch : undefined });
     best!.model.network.dispose();
     refits.push({ family, options: refitOptions, validAuc: aucOf(refit, input.valid), epochs: refit.metadata.training.epochs, seconds: (performance.now() - t0) / 1000 });
     input.onTrial?.(++done, planned - skipped);
