@@ -53,7 +53,7 @@ export function registerTrain(program: Command): void {
             if (s !== stage) {
               bar?.stop();
               stage = s;
-              bar = createProgress(s === 'snapshots' ? 'building snapshots' : `training (${backend}, model-selection trials)`, total);
+              bar = createProgress(s === 'snapshots' ? 'building snapshots' : `training (${backend}, model-selection trials and refits)`, total);
             }
             bar!.update(done, total);
           },
@@ -71,7 +71,8 @@ export function registerTrain(program: Command): void {
               ` (${result.data.rows.train} train rows, ${result.data.positives.train} churners)`,
             `held-out ${result.data.testMonths.join(', ')}: ROC-AUC ${m.rocAuc.toFixed(4)} (baseline ${b.rocAuc.toFixed(4)}` +
               `${result.championMetrics ? `, champion ${result.championMetrics.overall.rocAuc.toFixed(4)}` : ''}), ECE ${m.ece.toFixed(4)}, Brier ${m.brier.toFixed(4)}`,
-            `model selection: ${result.selection.chosen}, ${result.selection.trials.length} trials in ${result.selection.seconds.toFixed(1)} s: ${result.selection.reason}`,
+            `model selection: ${result.selection.chosen}, ${result.selection.trials.length} trials on ${result.selection.searchRows} of ${result.selection.trainRows} training rows` +
+              `${result.selection.refits.length ? `, the best of each family refitted on all of them` : ''}, in ${result.selection.seconds.toFixed(1)} s: ${result.selection.reason}`,
             `${result.promotedVersion ? `champion is now ${result.promotedVersion}` : `${result.version} kept as candidate`}: ${result.decision.reason}`,
             result.reportPath ? `report: ${result.reportPath}` : '',
           ]

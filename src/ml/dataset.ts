@@ -114,15 +114,23 @@ export function toLabelledData(snapshots: Snapshot[], cols = featureSet().featur
   const y = new Uint8Array(rows);
   const churnType = new Uint8Array(rows);
   const asOf = new Int32Array(rows);
+  const groups = new Int32Array(rows);
+  const ids = new Map<string, number>();
   let r = 0;
   for (const s of snapshots) {
+    s.keys.forEach((k, i) => {
+      const key = `${k.account}\u0001${k.customerId}`;
+      let id = ids.get(key);
+      if (id === undefined) ids.set(key, (id = ids.size));
+      groups[r + i] = id;
+    });
     data.set(s.x.data, r * cols);
     y.set(s.y, r);
     churnType.set(s.churnType, r);
     asOf.fill(Math.floor(s.asOf / DAY_SECONDS), r, r + s.x.rows);
     r += s.x.rows;
   }
-  return { x: { data, rows, cols }, y, churnType, asOf };
+  return { x: { data, rows, cols }, y, churnType, asOf, groups };
 }
 
 export interface TimeSplit {

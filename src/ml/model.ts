@@ -174,7 +174,13 @@ export function calibrate(model: ChurnModel, calib: LabelledData): void {
  * Trains one network (MLP, or logistic regression when hidden is []) and calibrates it.
  * `prepared`: inputs already standardised with the same logKinds (a selection run shares them).
  */
-export async function trainModel(input: TrainModelInput & { prepared?: PreparedInputs }): Promise<ChurnModel> {
+export async function trainModel(
+  input: TrainModelInput & {
+    prepared?: PreparedInputs;
+    /** start from these weights (same architecture) instead of a fresh initialisation: a refit; they stand as epoch 0 */
+    initialWeights?: tf.Tensor[];
+  },
+): Promise<ChurnModel> {
   const { train, valid, calib, featureSet, seed } = input;
   checkSplits(input);
   const options: ModelOptions = { ...MLP_DEFAULTS, ...input.options };
@@ -184,7 +190,8 @@ export async function trainModel(input: TrainModelInput & { prepared?: PreparedI
   const prepared =
     input.prepared && input.prepared.logKinds.join() === options.logKinds.join() ? input.prepared : prepareInputs(train, valid, featureSet, options.logKinds);
   const network = buildModel(train.x.cols, { hidden: options.hidden, dropout: options.dropout, seed });
-  const fit = await fitNetwork(network, { x: prepared.train, y: train.y, cols: train.x.cols }, { x: prepared.valid, y: valid.y }, options, seed, input.onEpoch);
+  if (input.initialWeights) network.setWeights(input.initialWeights);
+  const fit = await fitNetwork(network, { x: prepared.train, y: train.y, cols: train.x.cols }, { x: prepared.valid, y: valid.y }, options, seed, input.onEpoch, input.initialWeights !== undefined);
 
   let positives = 0;
   for (let i = 0; i < train.y.length; i++) positives += train.y[i]!;

@@ -106,6 +106,8 @@ export async function fitNetwork(
   options: FitOptions,
   seed: number,
   onEpoch?: (info: EpochInfo) => void,
+  /** the network already holds trained weights (a refit): they are epoch 0, kept unless an epoch beats them */
+  warmStart = false,
 ): Promise<FitResult> {
   const rows = train.y.length;
   const cols = train.cols;
@@ -128,7 +130,12 @@ export async function fitNetwork(
   const variables = network.trainableWeights.map((w) => w.read() as tf.Variable);
   const kernels = network.layers.filter((l) => l.getClassName() === 'Dense').map((l) => l.trainableWeights[0]!.read());
   const rng = createRng(seed ^ 0x5eed);
-  let best = { loss: Infinity, epoch: 0, weights: network.getWeights().map((w) => w.clone()) };
+  const validLossNow = () =>
+    tf.tidy(() => {
+      const logits = network.predict(xValid, { batchSize: 16_384 }) as tf.Tensor;
+      return tf.losses.sigmoidCrossEntropy(yValid, logits, wValid).dataSync()[0]!;
+    });
+  let best = { loss: warmStart ? validLossNow() : Infinity, epoch: 0, weights: network.getWeights().map((w) => w.clone()) };
   let epoch = 0;
   try {
     for (epoch = 1; epoch <= options.maxEpochs; epoch++) {
@@ -157,10 +164,7 @@ export async function fitNetwork(
       xs!.dispose();
       ys!.dispose();
       ws!.dispose();
-      const validLoss = tf.tidy(() => {
-        const logits = network.predict(xValid, { batchSize: 16_384 }) as tf.Tensor;
-        return tf.losses.sigmoidCrossEntropy(yValid, logits, wValid).dataSync()[0]!;
-      });
+      const validLoss = validLossNow();
       onEpoch?.({ epoch, validLoss });
       if (validLoss < best.loss - 1e-5) {
         best.weights.forEach((w) => w.dispose());

@@ -67,6 +67,8 @@ export interface LabelledData {
   churnType?: Uint8Array;
   /** per row, the snapshot date (days since epoch or any integer the data side chooses) */
   asOf?: Int32Array;
+  /** per row, which customer it belongs to (any integer id, equal across a customer's months): model selection samples whole customers */
+  groups?: Int32Array;
 }
 
 export interface Driver {

@@ -152,7 +152,7 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
       horizonDays,
       trainingWindow: { from: data.from ?? '', to: data.to ?? '' },
       vocabulary: trainingSet.vocabulary,
-      // progress in model-selection trials (each network and logistic regression trained)
+      // progress in model-selection steps (each search trial, then each refit on all rows)
       onTrial: (done, total) => input.onProgress?.('training', done, total),
     });
     const champion = await championOnTest(database, input.modelDir, name, trainingSet.test);

@@ -55,7 +55,7 @@ export async function writeTrainingReport(input: TrainingReportInput): Promise<s
     line('tuned logistic baseline', input.candidate.baselineMetrics),
     line('current champion', input.championMetrics),
     '',
-    `Model selection: ${input.candidate.selection.chosen} — ${input.candidate.selection.reason}; ${input.candidate.selection.trials.length} trials in ${input.candidate.selection.seconds.toFixed(1)} s (budget ${input.candidate.selection.budgetSeconds} s${input.candidate.selection.skippedForBudget ? `, ${input.candidate.selection.skippedForBudget} skipped for it` : ''}).`,
+    `Model selection: ${input.candidate.selection.chosen} — ${input.candidate.selection.reason}; ${input.candidate.selection.trials.length} trials on ${input.candidate.selection.searchRows} of ${input.candidate.selection.trainRows} training rows${input.candidate.selection.refits.length ? `, then the best ${input.candidate.selection.refits.map((r) => r.family).join(' and ')} refitted on all of them` : ''}, in ${input.candidate.selection.seconds.toFixed(1)} s${input.candidate.selection.skippedForBudget ? ` (${input.candidate.selection.skippedForBudget} trials skipped: the ${input.candidate.selection.budgetSeconds} s safety guard fired)` : ''}.`,
     '',
     `Decision: ${describeDecision(input.decision)}${input.promotedVersion ? ` (champion is now ${input.promotedVersion})` : ''}`,
     '',
