@@ -12,7 +12,7 @@
  *
  *   npx tsx training/backfill-eval.ts --customers 5000 --months 18 --seed 42 [--postgres]
  *
- * Prints both ROC-AUCs, the difference (target: within 0.02) and one JSON line last.
+ * Prints both ROC-AUCs, the difference (target: backfill at most 0.02 below full history) and one JSON line last.
  */
 import { parseArgs } from 'node:util';
 import type Stripe from 'stripe';
@@ -219,7 +219,7 @@ async function main(): Promise<void> {
         `held-out snapshots ${r.heldOutMonths.join(', ')}: ${r.heldOutRows} customer-months known to both, ${r.heldOutChurners} churners; ${r.unknownToBackfill} rows of deleted customers the API no longer lists; labels agree on ${(100 * r.labelAgreement).toFixed(2)} %`,
         `full event history   ROC-AUC ${f(r.fullHistoryAuc)}`,
         `backfill + 30 days   ROC-AUC ${f(r.backfillAuc)} (on its own labels ${f(r.backfillAucOwnLabels)})`,
-        `difference ${r.difference >= 0 ? '+' : ''}${f(r.difference)}; target within 0.02 -> ${Math.abs(r.difference) <= 0.02 || r.difference > 0 ? 'PASS' : 'FAIL'}`,
+        `difference ${r.difference >= 0 ? '+' : ''}${f(r.difference)}; target: backfill at most 0.02 below full history -> ${r.difference >= -0.02 ? 'PASS' : 'FAIL'}${Math.abs(r.difference) > 0.02 ? ' (more than 0.02 apart: held-out noise, or a difference worth a look)' : ''}`,
         JSON.stringify(r),
       ].join('\n') + '\n',
     );
