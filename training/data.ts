@@ -61,31 +61,7 @@ export interface SimulateIntoOptions extends WorldOptions {
  * in batches, so the projections are exactly what `churn ingest` would build from the same file.
  */
 export async function simulateIntoDatabase(database: Database, options: SimulateIntoOptions): Promise<{ summary: SimulationSummary; oracle: OracleTable; seconds: number }> {
-  const started = performance.now();
-  const oracle = new OracleTable();
-  const batchSize = options.batchSize ?? 2000;
-  let batch: StripeEventEnvelope[] = [];
-  const progress = createProgress('simulate+ingest (months)', options.months, { quiet: options.quiet });
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const current = batch;
-    batch = [];
-    await ingestEvents(database, current, { source: 'ingest', batchSize });
-  };
-  const summary = await simulateToSink(
-    options,
-    {
-      write: async (event) => {
-        batch.push(event as unknown as StripeEventEnvelope);
-        if (batch.length >= batchSize) await flush();
-      },
-    },
-    { write: (r) => oracle.add(r) },
-    { onMonth: () => progress.tick() },
-  );
-  await flush();
-  progress.stop();
-  return { summary, oracle, seconds: (performance.now() - started) / 1000 };
+  return ingestWorld(database, 'simulate+ingest (months)', options, (events, truth, hooks) => simulateToSink(options, events, truth, hooks));
 }
 
 /**
@@ -96,22 +72,34 @@ export async function simulateConsumerIntoDatabase(
   database: Database,
   options: ConsumerWorldOptions & { batchSize?: number; quiet?: boolean },
 ): Promise<{ summary: { events: number; end: number }; oracle: OracleTable; seconds: number }> {
+  return ingestWorld(database, 'simulate+ingest consumer world (months)', options, (events, truth, hooks) => simulateConsumerToSink(options, events, truth, hooks));
+}
+
+type EventSink = { write: (event: unknown) => Promise<void> };
+type TruthSink = { write: (r: Pick<TruthRecord, 'account' | 'customer' | 'asOf' | 'p30'>) => void };
+
+/** Runs one world generator into `database` through ingestEvents in batches, collecting its truth. */
+async function ingestWorld<S>(
+  database: Database,
+  label: string,
+  options: { months: number; batchSize?: number; quiet?: boolean },
+  run: (events: EventSink, truth: TruthSink, hooks: { onMonth: () => void }) => Promise<S>,
+): Promise<{ summary: S; oracle: OracleTable; seconds: number }> {
   const started = performance.now();
   const oracle = new OracleTable();
   const batchSize = options.batchSize ?? 2000;
   let batch: StripeEventEnvelope[] = [];
-  const progress = createProgress('simulate+ingest consumer world (months)', options.months, { quiet: options.quiet });
+  const progress = createProgress(label, options.months, { quiet: options.quiet });
   const flush = async () => {
     if (batch.length === 0) return;
     const current = batch;
     batch = [];
     await ingestEvents(database, current, { source: 'ingest', batchSize });
   };
-  const summary = await simulateConsumerToSink(
-    options,
+  const summary = await run(
     {
       write: async (event) => {
-        batch.push(event as unknown as StripeEventEnvelope);
+        batch.push(event as StripeEventEnvelope);
         if (batch.length >= batchSize) await flush();
       },
     },

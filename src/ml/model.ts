@@ -17,18 +17,6 @@ import { featureSetWithVocabulary, type CatalogueVocabulary } from './catalogue.
 export type { EpochInfo } from './network.js';
 
 export interface ModelOptions extends FitOptions {
-  /** hidden layer widths; [] is logistic regression */
-  hidden: number[];
-  dropout: number;
-  /** L2 penalty on kernels, added to the mean loss */
-  l2: number;
-  learningRate: number;
-  batchSize: number;
-  maxEpochs: number;
-  /** epochs without validation improvement before stopping (best weights are restored) */
-  patience: number;
-  /** weight classes inversely to their frequency so rare churners are not ignored */
-  classWeighting: boolean;
   calibration: 'platt' | 'isotonic';
   /** feature kinds whose values get sign(v)*log1p(|v|) before standardising (heavy tails), unless already log-scaled */
   logKinds: FeatureSpec['kind'][];

@@ -8,13 +8,17 @@ import { createRng, nextSeed, permutation } from './random.js';
 
 /** What fitting needs to know; a subset of ModelOptions (model.ts). */
 export interface FitOptions {
+  /** hidden layer widths; [] is logistic regression */
   hidden: number[];
   dropout: number;
+  /** L2 penalty on kernels, added to the mean loss */
   l2: number;
   learningRate: number;
   batchSize: number;
   maxEpochs: number;
+  /** epochs without validation improvement before stopping (best weights are restored) */
   patience: number;
+  /** weight classes inversely to their frequency so rare churners are not ignored */
   classWeighting: boolean;
 }
 
