@@ -293,7 +293,9 @@ describe('policy simulation with the champion', () => {
     const [p] = sim.body.policies;
     expect(p).toMatchObject({ policyId, name: 'Notify on risk', mode: 'live', currency: 'usd' });
     expect(p.treated + p.holdout).toBeGreaterThan(0);
-    expect(p.holdout).toBeGreaterThan(0);
+    // the holdout is a deterministic hash of customer and policy id (random per run): with 40 %
+    // held out, twenty or more decided customers and none held out would be a 1-in-28,000 run
+    if (p.treated + p.holdout >= 20) expect(p.holdout).toBeGreaterThan(0);
     expect(await database.query(sql`select (select count(*) from interventions)::int + (select count(*) from decision_runs)::int as n`)).toEqual(before);
     // an earlier as-of is another point in time
     const earlier = await call('viewer', 'POST', '/v1/policies/{id}/simulate', `/v1/policies/${policyId}/simulate`, { asOf: end - 30 * DAY });
