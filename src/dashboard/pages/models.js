@@ -121,6 +121,11 @@ function roles(ev) {
   return ['candidate', 'baseline', 'champion'].filter((r) => ev[r]?.curves);
 }
 
+/** One line per model of the report (candidate, baseline, champion), the page's primary one drawn thicker. */
+function curveDatasets(ev, style, metric, points) {
+  return roles(ev).map((r) => ({ label: `${style.names[r]} (${metric(r)})`, data: points(r), showLine: true, borderColor: style.colors[r], backgroundColor: style.colors[r], pointRadius: 0, borderWidth: r === style.primary ? 2.5 : 1.5 }));
+}
+
 function rocCard(ev, ctx, style) {
   return card(
     { title: 'ROC curve', subtitle: 'Churners caught (true positive rate) against false alarms' },
@@ -129,7 +134,7 @@ function rocCard(ev, ctx, style) {
         type: 'scatter',
         data: {
           datasets: [
-            ...roles(ev).map((r) => ({ label: `${style.names[r]} (AUC ${ev[r].metrics.overall.rocAuc.toFixed(3)})`, data: ev[r].curves.roc.map((p) => ({ x: p.fpr, y: p.tpr })), showLine: true, borderColor: style.colors[r], backgroundColor: style.colors[r], pointRadius: 0, borderWidth: r === style.primary ? 2.5 : 1.5 })),
+            ...curveDatasets(ev, style, (r) => `AUC ${ev[r].metrics.overall.rocAuc.toFixed(3)}`, (r) => ev[r].curves.roc.map((p) => ({ x: p.fpr, y: p.tpr }))),
             { label: 'Chance', data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], showLine: true, borderColor: '#cbd5e1', borderDash: [4, 4], pointRadius: 0, borderWidth: 1 },
           ],
         },
@@ -150,7 +155,7 @@ function prCard(ev, ctx, style) {
         type: 'scatter',
         data: {
           datasets: [
-            ...roles(ev).map((r) => ({ label: `${style.names[r]} (AP ${ev[r].metrics.overall.prAuc.toFixed(3)})`, data: ev[r].curves.pr.map((p) => ({ x: p.recall, y: p.precision })), showLine: true, borderColor: style.colors[r], backgroundColor: style.colors[r], pointRadius: 0, borderWidth: r === style.primary ? 2.5 : 1.5 })),
+            ...curveDatasets(ev, style, (r) => `AP ${ev[r].metrics.overall.prAuc.toFixed(3)}`, (r) => ev[r].curves.pr.map((p) => ({ x: p.recall, y: p.precision }))),
             { label: `Base rate ${pct(base)}`, data: [{ x: 0, y: base }, { x: 1, y: base }], showLine: true, borderColor: '#cbd5e1', borderDash: [4, 4], pointRadius: 0, borderWidth: 1 },
           ],
         },
