@@ -39,7 +39,7 @@ export const trainingRuns = pgTable(
   {
     id: text('id').primaryKey(),
     modelName: text('model_name').notNull(),
-    /** queued | running | succeeded | failed */
+    /** running | succeeded | failed (a run's row is written when it starts) */
     status: text('status').notNull(),
     /** who asked: cli | api | schedule | demo */
     trigger: text('trigger').notNull().default('cli'),

@@ -29,8 +29,9 @@ export const policies = pgTable(
  * tracked the same way), with the score and the reasons it was made on, what was done through
  * Stripe, what it cost and, once the horizon has passed, what happened.
  *
- * status: decided -> applying -> applied | failed; holdout; dry_run (recorded, nothing called);
- * skipped (budget ran out between decision and reservation).
+ * status: decided -> applying -> applied | failed; holdout; dry_run (recorded, nothing called).
+ * A decision whose budget ran out between deciding and reserving is not recorded at all (the
+ * transaction rolls back; recordDecisions counts it as skipped).
  */
 export const interventions = pgTable(
   'interventions',

@@ -40,6 +40,8 @@ export interface TrainChurnModelInput extends Omit<TrainingSetOptions, 'onSnapsh
   /** writes the evaluation report; returns its path */
   writeReport?: (report: TrainingReportInput) => Promise<string | undefined>;
   onProgress?: (stage: 'snapshots' | 'training', done: number, total: number) => void;
+  /** called once the run's training_runs row exists, with its id (before any training work) */
+  onRunStarted?: (runId: string) => void;
 }
 
 export interface TrainingReportInput {
@@ -132,6 +134,7 @@ export async function trainChurnModel(database: Database, input: TrainChurnModel
     params: { asOf: input.asOf ?? null, horizonDays, seed, accounts: input.accounts ?? null, maxSnapshots: input.maxSnapshots ?? null },
     now: input.now,
   });
+  input.onRunStarted?.(run.id);
   try {
     const trainingSet = await buildTrainingSet(database, {
       ...input,
