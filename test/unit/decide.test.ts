@@ -148,6 +148,23 @@ describe('decide', () => {
     expect(held.length).toBeGreaterThan(0);
   });
 
+  it('leaves out of both arms an offer that alone costs more than the whole monthly budget, and goes on down the ranking', () => {
+    // 20 % for 3 months: 6,000 on a monthly invoice; on an annual one (12 months billed at once) 24,000
+    const p = policy('pol_annual', { holdoutPercent: 30, budget: { monthlyAmount: 20_000, currency: 'usd' } });
+    const annual = candidate(0, { probability: 0.95, intervalMonths: 12 });
+    const monthly = Array.from({ length: 20 }, (_, i) => candidate(i + 1, { probability: 0.9 - i * 0.01 }));
+    const result = run([p], [annual, ...monthly]);
+    const byCustomer = new Map(result.decisions.map((d) => [d.customerId, d]));
+    const top = byCustomer.get('cus_0')!;
+    expect(top.arm).toBeNull();
+    expect(codes(top.reasons)).toContain('offer_over_budget');
+    expect(codes(top.reasons)).not.toContain('budget_exhausted');
+    const treated = result.decisions.filter((d) => d.arm === 'treatment');
+    expect(treated.length).toBe(3); // 3 x 6,000 fit in 20,000
+    expect(treated.reduce((s, d) => s + d.expectedCost, 0)).toBeLessThanOrEqual(20_000);
+    expect(result.policies[0]!.reasons.offer_over_budget).toBe(1);
+  });
+
   it('gives a customer to the highest-priority policy and tells the others', () => {
     const high = policy('pol_high', { priority: 500, action: { kind: 'pause', days: 30 } });
     const low = policy('pol_low', { priority: 10 });

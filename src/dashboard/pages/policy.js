@@ -17,6 +17,7 @@ const REASONS = {
   cancelling: 'Already cancelling',
   canceled: 'Subscription ended',
   no_subscription: 'No live subscription',
+  offer_over_budget: 'Offer costs more than the monthly budget',
   budget_exhausted: 'Budget ran out',
   taken_by_higher_priority: 'Taken by another policy',
   disabled: 'Policy disabled',
@@ -259,7 +260,7 @@ export async function render(main, ctx) {
         ? (reasonsChart = ctx.charts.add(
             {
               type: 'bar',
-              data: { labels: reasons.map(([k]) => REASONS[k]), datasets: [{ data: reasons.map(([, v]) => v), backgroundColor: reasons.map(([k]) => (k === 'budget_exhausted' ? COLORS.bad : '#c7d2fe')), borderRadius: 4 }] },
+              data: { labels: reasons.map(([k]) => REASONS[k]), datasets: [{ data: reasons.map(([, v]) => v), backgroundColor: reasons.map(([k]) => (k === 'budget_exhausted' || k === 'offer_over_budget' ? COLORS.bad : '#c7d2fe')), borderRadius: 4 }] },
               options: { indexAxis: 'y', animation: false, plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => `${count(c.raw)} customers` } } }, scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { grid: { display: false } } } },
             },
             { height: Math.max(90, 34 * reasons.length + 30), label: 'customers not targeted, by reason' },

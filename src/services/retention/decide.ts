@@ -18,7 +18,8 @@ import type { Decision, DecisionCandidate, DecisionReason, DecisionReasonCode } 
  *    be harmed; an uplift policy without a trusted effect model falls back to a threshold.
  * 3. Eligibility: not cancelling (unless the policy says so), not already discounted (unless
  *    allowed), no offer from any policy inside the cooldown, no decision by this policy inside
- *    the cooldown (so a held-out customer stays held out), fewer than N offers in 365 days.
+ *    the cooldown (so a held-out customer stays held out), fewer than N offers in 365 days, and
+ *    an offer that costs no more than the whole monthly budget (in neither arm otherwise).
  * 4. Targeted, eligible customers are taken in ranking order (risk, or net value for uplift);
  *    each is held out or treated by a deterministic hash. Only the treated consume budget; once
  *    the next treated customer's expected cost does not fit what is left, everyone ranked below
@@ -209,7 +210,14 @@ export function decide(input: DecideInput): DecideResult {
     // Eligibility, then rank, then arms and budget.
     targeted = targeted.filter((t) => {
       const c = candidates[t.index]!;
-      const why = ineligible(c, policy, input.history.get(customerKey(c.account, c.customerId)), asOf);
+      const why =
+        ineligible(c, policy, input.history.get(customerKey(c.account, c.customerId)), asOf) ??
+        // an offer no month's budget could pay (a percentage coupon on a large annual invoice)
+        // is left out of both arms here, before the arms are drawn, instead of stopping the
+        // ranking for everyone below it
+        (t.cost > d.budget.monthlyAmount
+          ? { code: 'offer_over_budget' as const, detail: `this offer alone costs ${t.cost}, more than the whole monthly budget of ${d.budget.monthlyAmount} ${currency} minor units` }
+          : null);
       if (why) stop(t.index, why);
       return !why;
     });

@@ -50,6 +50,7 @@ export type DecisionReasonCode =
   | 'already_discounted'
   | 'cancelling'
   | 'canceled'
+  | 'offer_over_budget' // this customer's offer alone costs more than the whole monthly budget
   | 'budget_exhausted'
   | 'taken_by_higher_priority'
   | 'no_policy_matched';
