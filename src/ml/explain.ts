@@ -70,13 +70,16 @@ function bindSpecs(model: ChurnModel, featureSet: FeatureSet): FeatureSpec[] {
 /**
  * Occlusion drivers for every row: each feature in turn is replaced by the reference customer's
  * value and the calibrated probability re-scored; the drop is that feature's contribution
- * (positive = this customer's value raises the risk). All rows x features variants go through a
- * few large predict calls, never one call per feature.
+ * (positive = this customer's value raises the risk). A fact stated by several features (failed
+ * payments in 30/60/90/365 days, tenure in days and months) is also occluded as a whole, all its
+ * features at once: one feature alone understates it while the others still carry the signal, so
+ * the fact's driver shows the whole fact's contribution, in the sentence of its most telling
+ * feature. All rows x variants go through a few large predict calls, never one call per feature.
  *
- * Drivers are reasons a person can act on: only features that raise this customer's risk (by at
- * least MIN_DRIVER_CONTRIBUTION), whose value can be stated (isStatableDriver: no absence, no ratio
- * on a meaningless base), one per fact (the largest), largest first. A customer nothing stands out
- * for has fewer drivers, or none.
+ * Drivers are reasons a person can act on: only facts that raise this customer's risk (by at
+ * least MIN_DRIVER_CONTRIBUTION) stated by a feature that raises it too, whose value can be stated
+ * (isStatableDriver: no absence, no ratio on a meaningless base), one per fact, largest first. A
+ * customer nothing stands out for has fewer drivers, or none.
  */
 export function explainMatrix(model: ChurnModel, x: Matrix, featureSet: FeatureSet = model.featureSet, options: ExplainOptions = {}): Driver[][] {
   const top = options.top ?? 3;
@@ -85,26 +88,37 @@ export function explainMatrix(model: ChurnModel, x: Matrix, featureSet: FeatureS
   if (specs.length !== cols) throw new Error(`model expects ${specs.length} features, matrix has ${cols}`);
   const reference = options.reference ?? model.metadata.reference;
   const base = options.probabilities ?? scoreMatrix(model, x);
+  const facts = specs.map(driverFact);
+  // the facts stated by more than one feature, occluded whole as extra variants
+  const columnsOf = new Map<string, number[]>();
+  facts.forEach((fact, f) => columnsOf.set(fact, [...(columnsOf.get(fact) ?? []), f]));
+  const groups = [...columnsOf.values()].filter((c) => c.length > 1);
+  const groupOf = new Int32Array(cols).fill(-1);
+  groups.forEach((columns, g) => columns.forEach((f) => (groupOf[f] = g)));
+  const width = cols + groups.length;
   const contributions = new Float32Array(rows * cols);
-  const rowsPerCall = Math.max(1, Math.floor(VARIANTS_PER_CALL / cols));
+  const groupContributions = new Float32Array(rows * groups.length);
+  const rowsPerCall = Math.max(1, Math.floor(VARIANTS_PER_CALL / width));
   for (let start = 0; start < rows; start += rowsPerCall) {
     const count = Math.min(rowsPerCall, rows - start);
-    const variants = new Float32Array(count * cols * cols);
+    const variants = new Float32Array(count * width * cols);
     for (let r = 0; r < count; r++) {
       const row = x.data.subarray((start + r) * cols, (start + r + 1) * cols);
-      for (let f = 0; f < cols; f++) {
-        const offset = (r * cols + f) * cols;
+      for (let v = 0; v < width; v++) {
+        const offset = (r * width + v) * cols;
         variants.set(row, offset);
-        variants[offset + f] = reference[f]!;
+        if (v < cols) variants[offset + v] = reference[v]!;
+        else for (const f of groups[v - cols]!) variants[offset + f] = reference[f]!;
       }
     }
-    const occluded = scoreMatrix(model, { data: variants, rows: count * cols, cols });
+    const occluded = scoreMatrix(model, { data: variants, rows: count * width, cols });
     for (let r = 0; r < count; r++) {
-      for (let f = 0; f < cols; f++) contributions[(start + r) * cols + f] = base[start + r]! - occluded[r * cols + f]!;
+      const p = base[start + r]!;
+      for (let f = 0; f < cols; f++) contributions[(start + r) * cols + f] = p - occluded[r * width + f]!;
+      for (let g = 0; g < groups.length; g++) groupContributions[(start + r) * groups.length + g] = p - occluded[r * width + cols + g]!;
     }
   }
   const column = new Map(specs.map((s, i) => [s.name, i]));
-  const facts = specs.map(driverFact);
   const out: Driver[][] = [];
   for (let r = 0; r < rows; r++) {
     const offset = r * cols;
@@ -112,21 +126,27 @@ export function explainMatrix(model: ChurnModel, x: Matrix, featureSet: FeatureS
       const i = column.get(name);
       return i === undefined ? undefined : x.data[offset + i];
     };
-    // the most telling feature of each fact
-    const best = new Map<string, number>();
+    // each fact's most telling statable feature, and what the whole fact contributes
+    const best = new Map<string, { feature: number; contribution: number }>();
     for (let f = 0; f < cols; f++) {
-      const c = contributions[offset + f]!;
-      if (!(c >= MIN_DRIVER_CONTRIBUTION)) continue;
-      const held = best.get(facts[f]!);
-      if (held !== undefined && contributions[offset + held]! >= c) continue;
+      const own = contributions[offset + f]!;
+      if (!(own > 0)) continue;
+      const fact = facts[f]!;
+      const held = best.get(fact);
+      if (held !== undefined && contributions[offset + held.feature]! >= own) continue;
       if (!isStatableDriver(specs[f]!, x.data[offset + f]!, row)) continue;
-      best.set(facts[f]!, f);
+      const g = groupOf[f]!;
+      const contribution = g < 0 ? own : groupContributions[r * groups.length + g]!;
+      best.set(fact, { feature: f, contribution });
     }
-    const chosen = [...best.values()].sort((a, b) => contributions[offset + b]! - contributions[offset + a]!).slice(0, top);
+    const chosen = [...best.values()]
+      .filter((b) => b.contribution >= MIN_DRIVER_CONTRIBUTION)
+      .sort((a, b) => b.contribution - a.contribution)
+      .slice(0, top);
     out.push(
-      chosen.map((f) => {
+      chosen.map(({ feature: f, contribution }) => {
         const value = x.data[offset + f]!;
-        return { feature: specs[f]!.name, value, contribution: contributions[offset + f]!, sentence: specs[f]!.sentence(value, row) };
+        return { feature: specs[f]!.name, value, contribution, sentence: specs[f]!.sentence(value, row) };
       }),
     );
   }

@@ -233,6 +233,29 @@ describe('explanations', () => {
     expect(grouped.map((d) => d[0]?.feature)).toEqual(all.map((d) => d[0]?.feature));
   });
 
+  it('occlude a fact stated by several features as a whole, and show that whole contribution', () => {
+    const p = scoreMatrix(model, s.test.x);
+    const riskiest = Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!).slice(0, 20);
+    const rows = { data: new Float32Array(riskiest.flatMap((r) => Array.from(s.test.x.data.subarray(r * COLS, (r + 1) * COLS)))), rows: 20, cols: COLS };
+    // f2 and f3 state one fact: its contribution is the drop with both reset to the reference at once
+    const paired = { ...featureSet, features: featureSet.features.map((f) => (f.name === 'f2' || f.name === 'f3' ? { ...f, driver: { ...f.driver, fact: 'pair' } } : f)) };
+    const drivers = explainMatrix(model, rows, paired, { top: COLS });
+    const reference = model.metadata.reference;
+    const both = new Float32Array(rows.data);
+    for (let r = 0; r < 20; r++) for (const f of [2, 3]) both[r * COLS + f] = reference[f]!;
+    const withoutPair = scoreMatrix(model, { data: both, rows: 20, cols: COLS });
+    const base = scoreMatrix(model, rows);
+    let checked = 0;
+    for (let r = 0; r < 20; r++) {
+      const pair = drivers[r]!.filter((d) => d.feature === 'f2' || d.feature === 'f3');
+      expect(pair.length).toBeLessThanOrEqual(1);
+      if (pair.length === 0) continue;
+      expect(pair[0]!.contribution).toBeCloseTo(base[r]! - withoutPair[r]!, 5);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(10);
+  });
+
   it('make one predict call per chunk, not one per feature', () => {
     const predict = model.network.predict.bind(model.network);
     let calls = 0;
