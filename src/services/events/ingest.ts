@@ -44,14 +44,13 @@ export async function ingestEvents(
     const current = batch;
     batch = [];
     const r = await database.db.transaction(async (tx) => {
-      const stored = await storeEvents(tx, current, options.source);
+      // stored already marked processed: they are projected below, in this transaction
+      const stored = await storeEvents(tx, current, options.source, { projectedInThisTransaction: true });
       const fresh = new Set(stored.inserted);
       // storeEvents keeps the first copy of an id; project each new event once.
       const seen = new Set<string>();
       const toProject = current.filter((e) => fresh.has(e.id) && !seen.has(e.id) && seen.add(e.id));
       await projectEvents(tx, toProject);
-      if (stored.inserted.length)
-        await tx.update(stripeEvents).set({ processedAt: sql`now()` }).where(inArray(stripeEvents.id, stored.inserted));
       let repeatedEarlier: string[] = [];
       if (startedAt !== null && stored.duplicates.length > 0) {
         const rows = await tx

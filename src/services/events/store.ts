@@ -25,7 +25,12 @@ export function outboxTopic(type: string): string {
  * nothing (ON CONFLICT DO NOTHING), so two deliveries racing each other store one row and one
  * outbox entry whichever commits first.
  */
-export async function storeEvents(tx: DbOrTx, events: StripeEventEnvelope[], source: EventSource): Promise<StoreResult> {
+export async function storeEvents(
+  tx: DbOrTx,
+  events: StripeEventEnvelope[],
+  source: EventSource,
+  options: { projectedInThisTransaction?: boolean } = {},
+): Promise<StoreResult> {
   if (events.length === 0) return { inserted: [], duplicates: [] };
   const unique = new Map<string, StripeEventEnvelope>();
   for (const e of events) if (!unique.has(e.id)) unique.set(e.id, e);
@@ -33,10 +38,13 @@ export async function storeEvents(tx: DbOrTx, events: StripeEventEnvelope[], sou
   // One set-based statement (unnest of column arrays): event rows and outbox rows together,
   // a handful of parameters however large the batch. History rebuilt by backfill (evt_sync_h_…)
   // describes the past: it is stored and projected but not relayed, so it triggers no workflow.
+  // A caller that projects the new rows in this same transaction has them stored as processed:
+  // marking them afterwards rewrote every row (and its index entries) a second time.
+  const processed = options.projectedInThisTransaction === true;
   const result = await tx.execute(sql`
     with e as (
-      insert into stripe_events (id, account, type, created, api_version, livemode, object_id, payload, source, unhandled)
-      select id, account, type, created, api_version, livemode, object_id, payload, ${source}, unhandled
+      insert into stripe_events (id, account, type, created, api_version, livemode, object_id, payload, source, unhandled, processed_at)
+      select id, account, type, created, api_version, livemode, object_id, payload, ${source}, unhandled, case when ${processed}::boolean then now() end
         from unnest(${pgArray(list.map((e) => e.id))}::text[], ${pgArray(list.map((e) => eventAccount(e)))}::text[],
                     ${pgArray(list.map((e) => e.type))}::text[], ${pgArray(list.map((e) => e.created))}::bigint[],
                     ${pgArray(list.map((e) => e.api_version ?? null))}::text[], ${pgArray(list.map((e) => e.livemode === true))}::boolean[],
