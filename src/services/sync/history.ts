@@ -128,12 +128,15 @@ function invoicePeriod(invoice: Obj): [UnixSeconds, UnixSeconds] | null {
 /**
  * The discounts a subscription's invoices record, as discount objects dated by the periods they
  * applied to: `start` the first such period's start (moved back over the zero-amount invoices just
- * before it, a trial the discount already covered), `end` the last such period's end. An invoice
+ * before it, a trial the discount already covered), `end` as many months after the start as those
+ * periods add up to (a repeating coupon's end is its start plus its duration, so a trial that
+ * shifted the periods does not lengthen it), never after the last such period's end. An invoice
  * names the discounts it applied (`discounts`, `total_discount_amounts`; in older API versions a
  * `discount` object with its coupon, start and end, which are then taken as they are). Current
- * versions do not say the coupon: its percentage is read back from the amounts when every invoice
- * agrees on one whole percentage of the subtotal, else the amount taken off the first invoice is
- * kept as `amount_off`.
+ * versions name neither the coupon nor its terms, and neither do their discount events or the
+ * subscriptions' expanded discounts, so a rebuilt discount carries no percentage either: it reads
+ * as the events would have. A discount on a period longer than the coupon (a three-month coupon on
+ * a yearly invoice) is taken to run to that period's end: the invoice does not say when it ran out.
  */
 export function invoicedDiscounts(invoices: readonly Obj[], subscription: { id: string; customer: string }): Obj[] {
   const billed = invoices
@@ -141,7 +144,7 @@ export function invoicedDiscounts(invoices: readonly Obj[], subscription: { id: 
     .map((invoice) => ({ invoice, period: invoicePeriod(invoice) }))
     .filter((b): b is { invoice: Obj; period: [number, number] } => b.period !== null)
     .sort((a, b) => a.period[0] - b.period[0]);
-  const uses = new Map<string, { legacy: Obj | null; periods: [number, number][]; amounts: { amount: number; subtotal: number }[] }>();
+  const uses = new Map<string, { legacy: Obj | null; periods: [number, number][] }>();
   for (const { invoice, period } of billed) {
     const legacy = invoice.discount && typeof invoice.discount === 'object' ? (invoice.discount as Obj) : null;
     const amounts: Obj[] = Array.isArray(invoice.total_discount_amounts) ? invoice.total_discount_amounts : [];
@@ -154,14 +157,14 @@ export function invoicedDiscounts(invoices: readonly Obj[], subscription: { id: 
     if (legacy && typeof legacy.id === 'string') named.add(legacy.id);
     for (const id of named) {
       const amount = amounts.filter((a) => (typeof a?.discount === 'string' ? a.discount : a?.discount?.id) === id).reduce((sum, a) => sum + (num(a.amount) ?? 0), 0);
-      const use = uses.get(id) ?? { legacy: null, periods: [], amounts: [] };
+      const use = uses.get(id) ?? { legacy: null, periods: [] };
       if (legacy?.id === id) use.legacy = legacy;
       else {
         const expanded = (Array.isArray(invoice.discounts) ? invoice.discounts : []).find((d: unknown) => !!d && typeof d === 'object' && (d as Obj).id === id);
         if (expanded) use.legacy ??= expanded as Obj;
       }
+      if (amount <= 0 && !legacy && amounts.length > 0) continue;
       use.periods.push(period);
-      if (amount > 0 && (num(invoice.subtotal) ?? 0) > 0) use.amounts.push({ amount, subtotal: num(invoice.subtotal)! });
       uses.set(id, use);
     }
   }
@@ -174,10 +177,12 @@ export function invoicedDiscounts(invoices: readonly Obj[], subscription: { id: 
       if (!before || before.period[0] >= start) break;
       start = before.period[0];
     }
-    const end = use.periods.at(-1)![1];
+    // A repeating coupon ends its duration after it started, which may fall inside the last period
+    // it discounted (a trial shifted the periods): it ran as many months as those periods add up to.
+    const months = use.periods.reduce((sum, [a, b]) => sum + Math.max(1, Math.round((b - a) / MONTH_SECONDS)), 0);
+    const end = Math.min(use.periods.at(-1)![1], addMonths(start, months));
     const recorded = use.legacy;
     const coupon = recorded?.coupon ?? recorded?.source?.coupon ?? null;
-    const percent = couponPercent(use.amounts);
     out.push({
       id,
       object: 'discount',
@@ -185,23 +190,12 @@ export function invoicedDiscounts(invoices: readonly Obj[], subscription: { id: 
       subscription: subscription.id,
       start: num(recorded?.start) ?? start,
       end: Math.min(num(recorded?.end) ?? Infinity, end),
-      coupon:
-        coupon && typeof coupon === 'object'
-          ? coupon
-          : { id: typeof coupon === 'string' ? coupon : null, object: 'coupon', percent_off: percent, amount_off: percent === null ? (use.amounts[0]?.amount ?? null) : null },
+      // as the API's own discount objects: the coupon expanded where the invoice had it, else its id
+      ...(coupon && typeof coupon === 'object' ? { coupon } : { source: { coupon: typeof coupon === 'string' ? coupon : null, type: 'coupon' } }),
       churn_rebuilt_from: 'invoices',
     });
   }
   return out;
-}
-
-/** The whole percentage of the subtotal every invoice took off, or null when they disagree. */
-function couponPercent(amounts: readonly { amount: number; subtotal: number }[]): number | null {
-  if (amounts.length === 0) return null;
-  const largest = amounts.reduce((a, b) => (b.subtotal > a.subtotal ? b : a));
-  const p = Math.round((100 * largest.amount) / largest.subtotal);
-  if (p <= 0 || p > 100) return null;
-  return amounts.every((a) => Math.abs(a.amount - (a.subtotal * p) / 100) <= 1) ? p : null;
 }
 
 export interface HistoryPoint {
@@ -240,6 +234,8 @@ export function periodAt(anchor: UnixSeconds, interval: string | null | undefine
   while (k > 0 && step(k) > t) k--;
   return [step(k), step(k + 1)];
 }
+
+const MONTH_SECONDS = (365.25 / 12) * 86_400;
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
