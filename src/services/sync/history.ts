@@ -463,7 +463,7 @@ export function paymentMethodHistory(
       if (detach > attach) points.push({ at: detach, type: 'payment_method.detached', object: object(last) });
     }
   }
-  return points.sort((a, b) => a.at - b.at);
+  return points.sort((a, b) => a.at - b.at || (a.object.id < b.object.id ? -1 : a.object.id > b.object.id ? 1 : 0));
 }
 
 function historyEnvelope(id: string, type: string, created: UnixSeconds, object: Obj, account: string | undefined, apiVersion: string | null): StripeEventEnvelope {
