@@ -19,20 +19,27 @@ import { SYNTHETIC_EVENT_PREFIX, objectHash } from './synthetic.js';
  *   each renewal, first failed payment of an invoice → past_due, that invoice settled → active,
  *   cancellation request), each the object as it then stood;
  * - one payment failure per failed charge before the cutoff, with its failure and decline codes, the
- *   invoice it was collecting and the attempt number.
+ *   invoice it was collecting and the attempt number;
+ * - the items (price, quantity) and billing period of every billed period, from the invoices'
+ *   lines (billedPeriods), so seat and plan changes show, dated at the period they were billed in;
+ *   a prorated change at its proration line's start, an add-on at its item's `created`;
+ * - the payment methods the customer's charges were made with, attached, updated (a new expiry)
+ *   and, for one Stripe no longer lists, detached (paymentMethodHistory has the dating rules);
+ * - the discounts the invoices applied, over the periods they applied (invoicedDiscounts): in the
+ *   subscription's versions, and, for one that ended and that nothing else stored, as its removal.
  *
  * They are marked `churn_synthetic: 'history'`, ids `evt_sync_h_…`, and the projector writes them
- * only to the history tables (subscription_versions, payment_failures), never to current rows, and
+ * only to the history tables (subscription_versions, payment_failures; payment_methods and
+ * discounts rows only where no real event or fetched object wrote one), never to current rows, and
  * ranks them below every real event at the same second. The cutoff is the oldest real event stored
  * for the account (or, for a subscription, its own oldest real event if older): from there on the
  * events themselves say what happened, so the two never describe the same stretch twice.
  *
- * - the items (price, quantity) and billing period of every billed period, from the invoices'
- *   lines (billedPeriods), so seat and plan changes show, dated at the period they were billed in.
- *
- * What the objects do not record is not invented: a change made mid-period without proration shows
- * from the next period's invoice on; payment methods that were detached are gone (Stripe lists
- * attached ones only); discounts that have ended are gone from the subscription.
+ * What the objects do not record is not invented: a change made mid-period without proration (a
+ * seat count, a plan) shows from the next period's invoice on; a payment method no charge used is
+ * unknown; an ended discount's coupon and terms are unknown where the invoices name only the
+ * discount (current API versions), and one on a period longer than its coupon (a yearly invoice)
+ * is taken to last that whole period.
  */
 
 type Obj = Record<string, any>;
