@@ -281,7 +281,7 @@ describe('backfill rebuilds detached cards and ended discounts from charges and 
     expect(differences).toEqual([]);
   });
 
-  it('reruns store nothing new: the rebuilt ids are deterministic', async () => {
+  it('reruns store nothing new and a replay of the store gives the same rows: the rebuilt ids are deterministic', async () => {
     const count = async () => Number((await backfilled.query<{ n: number }>(sql`select count(*)::int as n from stripe_events where id like 'evt\_sync\_h\_%'`))[0]!.n);
     const rows = () => backfilled.query(sql`select id, customer_id, attached_at, detached_at, exp_month, exp_year from payment_methods order by id`);
     const [before, pmsBefore] = [await count(), await rows()];
@@ -291,5 +291,11 @@ describe('backfill rebuilds detached cards and ended discounts from charges and 
     expect(again.discounts).toBeGreaterThan(0);
     expect(await count()).toBe(before);
     expect(await rows()).toEqual(pmsBefore);
+    // replaying the store (`churn rebuild`) gives the same payment methods and discounts
+    const discounts = () => backfilled.query(sql`select id, customer_id, start, "end", deleted_at, percent_off from discounts order by id`);
+    const discountsBefore = await discounts();
+    await rebuildProjections(backfilled);
+    expect(await rows()).toEqual(pmsBefore);
+    expect(await discounts()).toEqual(discountsBefore);
   });
 });

@@ -160,25 +160,29 @@ describe('rebuilt history from what a subscription records', () => {
     expect(discountsAt(Date.UTC(2025, 3, 15) / 1000)).toEqual([]);
   });
 
-  it('rebuilds a replaced card from its charges: on file from sign-up until the new card took over', () => {
-    const card = (exp_year: number, last4: string) => ({ type: 'card', card: { brand: 'visa', funding: 'debit', exp_month: 4, exp_year, last4, wallet: null } });
+  it('rebuilds a replaced card from its charges: on file from sign-up until the new card took over, renewed before it lapsed', () => {
+    const card = (exp_year: number, last4: string) => ({ type: 'card', card: { brand: 'visa', funding: 'debit', exp_month: 9, exp_year, last4, wallet: null } });
+    // T is mid-June 2025; the first card runs through September 2025
     const uses = [
       { at: T + 14 * DAY, paymentMethod: 'pm_old', details: card(2025, '4242') },
       { at: T + 44 * DAY, paymentMethod: 'pm_old', details: card(2025, '4242') },
-      { at: T + 74 * DAY, paymentMethod: 'pm_old', details: card(2028, '4242') },
-      { at: T + 100 * DAY, paymentMethod: 'pm_new', details: card(2030, '1111') },
+      { at: T + 134 * DAY, paymentMethod: 'pm_old', details: card(2028, '4242') },
+      { at: T + 160 * DAY, paymentMethod: 'pm_new', details: card(2030, '1111') },
     ];
-    const points = paymentMethodHistory({ id: 'cus_1', created: T }, uses, [{ id: 'pm_new', attachedAt: T + 99 * DAY }], T + 200 * DAY);
-    expect(points.map((p) => [p.object.id, p.type, p.at - T, p.object.card.exp_year])).toEqual([
-      ['pm_old', 'payment_method.attached', 0, 2025],
-      ['pm_old', 'payment_method.updated', 74 * DAY, 2028],
-      ['pm_new', 'payment_method.updated', 99 * DAY, 2030],
-      ['pm_old', 'payment_method.detached', 99 * DAY, 2028],
+    const lapse = Date.UTC(2025, 9, 1) / 1000;
+    expect(T + 44 * DAY < lapse && lapse < T + 134 * DAY).toBe(true);
+    const points = paymentMethodHistory({ id: 'cus_1', created: T }, uses, [{ id: 'pm_new', attachedAt: T + 159 * DAY }], T + 200 * DAY);
+    expect(points.map((p) => [p.object.id, p.type, p.at, p.object.card.exp_year])).toEqual([
+      ['pm_old', 'payment_method.attached', T, 2025],
+      // charged with the renewed card only after the old one lapsed: renewed by its last valid moment
+      ['pm_old', 'payment_method.updated', lapse - 1, 2028],
+      ['pm_new', 'payment_method.updated', T + 159 * DAY, 2030],
+      ['pm_old', 'payment_method.detached', T + 159 * DAY, 2028],
     ]);
     expect(points.every((p) => p.object.customer === 'cus_1' && p.object.type === 'card')).toBe(true);
     // a detachment inside the events window has its real event: the rebuilt one stays before it
-    const cut = paymentMethodHistory({ id: 'cus_1', created: T }, uses.slice(0, 3), [], T + 80 * DAY);
-    expect(cut.at(-1)).toMatchObject({ type: 'payment_method.detached', at: T + 74 * DAY + 1 });
+    const cut = paymentMethodHistory({ id: 'cus_1', created: T }, uses.slice(0, 3), [], T + 140 * DAY);
+    expect(cut.at(-1)).toMatchObject({ type: 'payment_method.detached', at: T + 134 * DAY + 1 });
   });
 
   it('steps billing periods by calendar months and years from the anchor', () => {

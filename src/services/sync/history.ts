@@ -404,6 +404,21 @@ function methodFields(details: Obj | null): { type: string | null; card: Obj | n
 }
 
 /**
+ * When a method's card changed between two charges: at the later charge, except that a card
+ * updater delivers a renewed card before the old one expires, so a change that brings a new expiry
+ * is dated no later than the old card's last valid moment (and never before the earlier charge).
+ */
+function changedAt(before: PaymentMethodUse, after: PaymentMethodUse): UnixSeconds {
+  const old = methodFields(before.details).card;
+  const renewed = methodFields(after.details).card;
+  const month = num(old?.exp_month);
+  const year = num(old?.exp_year);
+  if (!old || !renewed || month === null || year === null || (renewed.exp_month === month && renewed.exp_year === year)) return after.at;
+  const oldExpiresAt = Date.UTC(year, month, 1) / 1000; // the start of the month after the expiry month
+  return Math.max(before.at + 1, Math.min(after.at, oldExpiresAt - 1));
+}
+
+/**
  * A customer's payment methods before `before`, as their charges record them. Stripe lists only
  * the methods attached now; a charge keeps the method it was made with (`payment_method`) and what
  * it was then (`payment_method_details`: type, card brand, funding, expiry, last4, wallet).
@@ -416,8 +431,9 @@ function methodFields(details: Obj | null): { type: string | null; card: Obj | n
  *   Replacing a card is the usual reason a method goes: the old one is detached as the new one
  *   arrives, so the method on file reads as the newest attached one, as it did.
  * - A method's card as charges record it changes (the card updater's new expiry): each change is a
- *   dated `payment_method.updated`, from the first charge that shows it (the charges do not say
- *   when in between it happened).
+ *   dated `payment_method.updated`, from the first charge that shows it, or, when that charge came
+ *   after the old card expired, from the old card's last valid moment (an updater renews a card
+ *   before it lapses; the charges do not say exactly when).
  * - A method Stripe still lists keeps its row (the projector writes history only where there is
  *   none); its card as charges recorded it is dated from its attachment on, so reading it at a past
  *   date gives the card then, not the one refreshed since.
@@ -460,7 +476,7 @@ export function paymentMethodHistory(
       const { key } = methodFields(u.details);
       if (key === previous) return;
       previous = key;
-      const at = k === 0 ? attach : u.at;
+      const at = k === 0 ? attach : changedAt(list[k - 1]!, u);
       points.push({ at, type: k === 0 && !isKnown ? 'payment_method.attached' : 'payment_method.updated', object: object(u) });
     });
     if (!isKnown) {
