@@ -12,7 +12,9 @@
  *
  *   npx tsx training/backfill-eval.ts --customers 5000 --months 18 --seed 42 [--postgres]
  *
- * Prints both ROC-AUCs, the difference (target: backfill at most 0.02 below full history) and one JSON line last.
+ * Prints both ROC-AUCs, the difference (target: backfill at most 0.02 below full history), the
+ * features whose values differ most between the two databases on the held-out rows (--top-features N,
+ * default 10; all of them in the JSON) and one JSON line last.
  */
 import { parseArgs } from 'node:util';
 import type Stripe from 'stripe';
@@ -52,6 +54,8 @@ export interface BackfillEvalResult {
   /** the backfill model judged on the backfilled database's own labels */
   backfillAucOwnLabels: number;
   difference: number;
+  /** per feature, the share of held-out rows known to both whose value differs between the two databases, most different first */
+  featureDisagreement: { feature: string; share: number }[];
   apiCalls: number;
   seconds: { simulate: number; backfill: number; snapshots: number; training: number };
 }
@@ -145,6 +149,7 @@ export async function evaluateBackfill(
   const pBackAll: number[] = [];
   let unknown = 0;
   let agree = 0;
+  const differing = new Float64Array(names.length);
   for (let i = 0; i < fullSet.split.test.length; i++) {
     const f = fullSet.split.test[i]!;
     const b = mine.test[i]!;
@@ -161,6 +166,11 @@ export async function evaluateBackfill(
       pFull.push(scoresFull[r]!);
       pBack.push(scoresBack[rb]!);
       if (f.y[r] === b.y[rb]) agree += 1;
+      for (let c = 0; c < names.length; c++) {
+        const va = f.x.data[r * f.x.cols + c]!;
+        const vb = b.x.data[rb * b.x.cols + c]!;
+        if (Math.abs(va - vb) > 1e-5 * Math.max(1, Math.abs(va))) differing[c] += 1;
+      }
     });
     for (let r = 0; r < b.x.rows; r++) {
       yOwn.push(b.y[r]!);
@@ -184,6 +194,9 @@ export async function evaluateBackfill(
     backfillAuc,
     backfillAucOwnLabels: rocAuc(Float64Array.from(yOwn), Float64Array.from(pBackAll)),
     difference: backfillAuc - fullHistoryAuc,
+    featureDisagreement: names
+      .map((feature, c) => ({ feature, share: yTrue.length ? differing[c]! / yTrue.length : 0 }))
+      .sort((a, b) => b.share - a.share || a.feature.localeCompare(b.feature)),
     apiCalls,
     seconds: { simulate: (t1 - t0) / 1000, backfill: (t2 - t1) / 1000, snapshots: (t3 - t2) / 1000, training: (t4 - t3) / 1000 },
   };
@@ -198,6 +211,7 @@ async function main(): Promise<void> {
       postgres: { type: 'boolean', default: false },
       'database-url': { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      'top-features': { type: 'string', default: '10' },
     },
   });
   const serverUrl = values['database-url'] ?? (values.postgres ? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' : undefined);
@@ -220,6 +234,8 @@ async function main(): Promise<void> {
         `full event history   ROC-AUC ${f(r.fullHistoryAuc)}`,
         `backfill + 30 days   ROC-AUC ${f(r.backfillAuc)} (on its own labels ${f(r.backfillAucOwnLabels)})`,
         `difference ${r.difference >= 0 ? '+' : ''}${f(r.difference)}; target: backfill at most 0.02 below full history -> ${r.difference >= -0.02 ? 'PASS' : 'FAIL'}${Math.abs(r.difference) > 0.02 ? ' (more than 0.02 apart: held-out noise, or a difference worth a look)' : ''}`,
+        `features whose value differs on the most held-out rows (share of ${r.heldOutRows}; catalogue slot columns follow each database's own vocabulary):`,
+        ...r.featureDisagreement.slice(0, Number(values['top-features'])).map((d) => `  ${d.feature.padEnd(40)} ${(100 * d.share).toFixed(2).padStart(6)} %`),
         JSON.stringify(r),
       ].join('\n') + '\n',
     );

@@ -613,7 +613,8 @@ async function paymentMethodsByCustomer(database: Database, asOf: number, scope:
   const rows = await database.query<PaymentMethodRow>(paymentMethodsQuery(asOf, scope));
   // A row rewritten after asOf (other than by its detachment) may show a newer card than the one on
   // file at asOf (automatic card updates change the expiry); read those cards from the event store.
-  const rewritten = rows.filter((r) => Number(r.src_created) > asOf && Number(r.src_created) !== Number(r.detached_at));
+  // A backfill snapshot is dated at the method's creation but shows the card as fetched: read it the same way.
+  const rewritten = rows.filter((r) => (Number(r.src_created) > asOf || r.from_snapshot) && Number(r.src_created) !== Number(r.detached_at));
   const cardAt = new Map<string, CardAtRow>();
   for (let i = 0; i < rewritten.length; i += 5000) {
     const keys = rewritten.slice(i, i + 5000).map((r) => ({ account: r.account, id: r.id }));

@@ -316,7 +316,15 @@ export interface PaymentMethodRow {
   attached_at: number;
   detached_at: number | null;
   src_created: number;
+  /** the row shows a backfill snapshot (fetched now), not an event of its time */
+  from_snapshot: boolean;
 }
+
+/**
+ * Among one method's events at the same second, a backfill snapshot (the object as fetched, dated
+ * at its `created`) ranks below real and rebuilt-history events, which tell the card as it was then.
+ */
+const SNAPSHOT_LAST = sql.raw(`(left(e.id, 9) = 'evt_sync_' and left(e.id, 11) <> 'evt_sync_h_')`);
 
 /** Every payment method attached at or before `at` (detached ones too, for change counts). */
 export function paymentMethodsQuery(at: number, scope: FeatureScope): SQL {
@@ -326,9 +334,10 @@ export function paymentMethodsQuery(at: number, scope: FeatureScope): SQL {
   return sql`select pm.account, pm.customer_id, pm.id, pm.type, pm.card_funding, pm.card_brand, pm.exp_month::float8 as exp_month,
       pm.exp_year::float8 as exp_year, coalesce(pm.attached_at, pm.created)::float8 as attached_at,
       pm.detached_at::float8 as detached_at, pm.src_created::float8 as src_created,
+      (left(pm.src_event_id, 9) = 'evt_sync_' and left(pm.src_event_id, 11) <> 'evt_sync_h_') as from_snapshot,
       (select e.payload->'data'->'object'->'card'->'wallet'->>'type' from stripe_events e
         where e.account = pm.account and e.object_id = pm.id and e.type like 'payment_method.%' and e.created <= ${t}
-        order by e.created desc, e.id desc limit 1) as card_wallet
+        order by e.created desc, ${SNAPSHOT_LAST}, e.id desc limit 1) as card_wallet
     from payment_methods pm
     where pm.customer_id is not null and coalesce(pm.attached_at, pm.created) <= ${t} and ${scopeFilter('pm', scope)}`;
 }
@@ -344,7 +353,9 @@ export interface CardAtRow {
 /**
  * The card details of payment methods as their newest event at or before `at` described them. Used
  * only for payment methods whose projection row was rewritten later (e.g. an automatic card update
- * changed the expiry): the row shows the new card, the event store still has the old one.
+ * changed the expiry) or shows a backfill snapshot (dated at the method's creation but fetched
+ * now): the row shows the new card, the event store still has the old one (for a backfilled
+ * account, as rebuilt from the charges made with it).
  */
 export function cardsAtQuery(at: number, keys: { account: string; id: string }[]): SQL {
   return sql`select distinct on (e.account, e.object_id) e.account, e.object_id as id,
@@ -354,7 +365,7 @@ export function cardsAtQuery(at: number, keys: { account: string; id: string }[]
     from json_to_recordset(${JSON.stringify(keys)}::json) as k(account text, id text)
     join stripe_events e on e.account = k.account and e.object_id = k.id
     where e.created <= ${ts(at)} and e.type like 'payment_method.%'
-    order by e.account, e.object_id, e.created desc, e.id desc`;
+    order by e.account, e.object_id, e.created desc, ${SNAPSHOT_LAST}, e.id desc`;
 }
 
 export interface RefundFactsRow {

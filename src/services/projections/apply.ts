@@ -16,6 +16,7 @@ import {
   subscriptions,
 } from '../../db/schema/index.js';
 import { eventAccount, type StripeEventEnvelope } from '../events/parse.js';
+import { SYNTHETIC_EVENT_PREFIX } from '../sync/synthetic.js';
 import {
   invoiceFailureCode,
   normalizeCharge,
@@ -42,6 +43,8 @@ import {
 } from './ordering.js';
 
 const SUBSCRIPTION_TYPES = /^customer\.subscription\./;
+/** Ids of rebuilt-history events (sync/history.ts). */
+const HISTORY_PREFIX = `${SYNTHETIC_EVENT_PREFIX}h_`;
 const PROJECTED = [
   /^customer\.(created|updated|deleted)$/,
   SUBSCRIPTION_TYPES,
@@ -118,6 +121,10 @@ export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): 
   // Rebuilt history (backfill, `churn_synthetic: 'history'`): dated states of the past that go to
   // the history tables only, never to the current rows.
   const subHistory: Versioned<NormalizedSubscription & { deleted: boolean }>[] = [];
+  // Payment methods and discounts Stripe no longer lists (detached, ended), rebuilt from charges and
+  // invoices: they fill rows nothing else knows, never one a real event or a fetched object wrote.
+  const pmHistory: typeof pms = [];
+  const discountHistory: typeof dcs = [];
 
   for (const event of events) {
     const obj = event.data.object as Obj;
@@ -131,6 +138,14 @@ export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): 
       subHistory.push({ ...base, rank: ranked(subscriptionRank(t, obj)), row: { ...normalizeSubscription(obj), deleted: false } });
     } else if (historyOnly && t === 'invoice.payment_failed') {
       failures.push(failureRow(account, event.id, normalizeInvoice(obj), obj, event.created));
+    } else if (historyOnly && t.startsWith('payment_method.')) {
+      pmHistory.push({
+        ...base,
+        rank: ranked(paymentMethodRank(t)),
+        row: { ...normalizePaymentMethod(obj), detached: t === 'payment_method.detached', attached: t === 'payment_method.attached' },
+      });
+    } else if (historyOnly && t.startsWith('customer.discount.')) {
+      discountHistory.push({ ...base, rank: ranked(discountRank(t)), row: { ...normalizeDiscount(obj), deleted: t === 'customer.discount.deleted' } });
     } else if (historyOnly) {
       continue;
     } else if (/^customer\.(created|updated|deleted)$/.test(t)) {
@@ -168,7 +183,12 @@ export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): 
   await upsertRefunds(tx, newestPerKey(rfs));
   await upsertDisputes(tx, newestPerKey(dps));
   await upsertDiscounts(tx, newestPerKey(dcs));
+  await upsertPaymentMethods(tx, pmHistory, HISTORY_ROWS_ONLY('payment_methods'));
+  await upsertDiscounts(tx, newestPerKey(discountHistory), HISTORY_ROWS_ONLY('discounts'));
 }
+
+/** A guard that lets rebuilt history update only rows rebuilt history made. */
+const HISTORY_ROWS_ONLY = (table: string) => `left("${table}".src_event_id, ${HISTORY_PREFIX.length}) = '${HISTORY_PREFIX}' and `;
 
 async function upsertCustomers(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeCustomer> & { deleted: boolean }>[]) {
   for (const part of chunks(rows)) {
@@ -274,7 +294,7 @@ async function upsertInvoices(tx: DbOrTx, rows: Versioned<ReturnType<typeof norm
   }
 }
 
-async function upsertPaymentMethods(tx: DbOrTx, all: Versioned<ReturnType<typeof normalizePaymentMethod> & { detached: boolean; attached: boolean }>[]) {
+async function upsertPaymentMethods(tx: DbOrTx, all: Versioned<ReturnType<typeof normalizePaymentMethod> & { detached: boolean; attached: boolean }>[], guard = '') {
   // attached_at / detached_at are facts of their own events: they merge (least/greatest) whatever
   // the order, while card details follow only the newest snapshot.
   const attachedAt = new Map<string, number>();
@@ -299,11 +319,16 @@ async function upsertPaymentMethods(tx: DbOrTx, all: Versioned<ReturnType<typeof
         paymentMethods,
         values,
         // A detached method's payload has customer null; keep whom it belonged to.
-        upsertNewer(paymentMethods, 'payment_methods', {
-          customer_id: 'coalesce(excluded.customer_id, payment_methods.customer_id)',
-          attached_at: 'payment_methods.attached_at',
-          detached_at: 'payment_methods.detached_at',
-        }),
+        upsertNewer(
+          paymentMethods,
+          'payment_methods',
+          {
+            customer_id: 'coalesce(excluded.customer_id, payment_methods.customer_id)',
+            attached_at: 'payment_methods.attached_at',
+            detached_at: 'payment_methods.detached_at',
+          },
+          guard,
+        ),
       ),
     );
     await tx.execute(
@@ -315,7 +340,7 @@ async function upsertPaymentMethods(tx: DbOrTx, all: Versioned<ReturnType<typeof
         `on conflict (account, id) do update set
            attached_at = least(payment_methods.attached_at, excluded.attached_at),
            detached_at = greatest(payment_methods.detached_at, excluded.detached_at),
-           customer_id = coalesce(payment_methods.customer_id, excluded.customer_id)`,
+           customer_id = coalesce(payment_methods.customer_id, excluded.customer_id)${guard ? ` where ${guard.replace(/ and $/, '')}` : ''}`,
       ),
     );
   }
@@ -369,7 +394,7 @@ async function linkCustomersThroughCharges(tx: DbOrTx, table: 'refunds' | 'dispu
   );
 }
 
-async function upsertDiscounts(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeDiscount> & { deleted: boolean }>[]) {
+async function upsertDiscounts(tx: DbOrTx, rows: Versioned<ReturnType<typeof normalizeDiscount> & { deleted: boolean }>[], guard = '') {
   for (const part of chunks(rows)) {
     await tx.execute(
       bulkInsert(
@@ -383,7 +408,7 @@ async function upsertDiscounts(tx: DbOrTx, rows: Versioned<ReturnType<typeof nor
           percent_off: 'coalesce(excluded.percent_off, discounts.percent_off)',
           amount_off: 'coalesce(excluded.amount_off, discounts.amount_off)',
           deleted_at: 'coalesce(discounts.deleted_at, excluded.deleted_at)',
-        }),
+        }, guard),
       ),
     );
   }

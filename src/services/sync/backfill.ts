@@ -235,7 +235,7 @@ export async function backfillStripe(options: BackfillOptions): Promise<Backfill
         });
         result.seen = history.subscriptions;
         result.stored = history.stored;
-        result.duplicates = history.versions + history.failures - history.stored;
+        result.duplicates = history.versions + history.failures + history.paymentMethods + history.discounts - history.stored;
       } else if (resource === 'payment_methods') {
         // Stripe lists payment methods per customer, one call each; only customers for whom the
         // customer and subscription lists brought no payment method (a default, expanded) need one.
