@@ -53,7 +53,7 @@ import type { FeatureRow, FeatureSet, FeatureSpec, Matrix } from './types.js';
  * failure), "no card" sets the card one-hots to 0 and days-to-expiry to its cap.
  */
 
-export const FEATURE_SET_VERSION = 'churn-features-v4';
+export const FEATURE_SET_VERSION = 'churn-features-v5';
 
 export interface CustomerKey {
   account: string;

@@ -401,8 +401,9 @@ export interface CommitmentFactsRow {
 /**
  * When the customer's contract commitment in force at `at` ends: the end of the current phase of a
  * subscription schedule that was managing a subscription then (created by `at`, not yet released,
- * canceled or completed), else a live subscription's fixed end (`cancel_at`) set by then. The
- * latest such end when several.
+ * canceled or completed), else a live subscription's fixed end (`cancel_at` with no cancellation
+ * request: neither cancel_at_period_end nor canceled_at, which mark a customer who asked to leave).
+ * The latest such end when several.
  */
 export function commitmentFactsQuery(at: number, scope: FeatureScope): SQL {
   return sql`select account, customer_id, max(commitment_end)::float8 as commitment_end from (
@@ -413,10 +414,10 @@ export function commitmentFactsQuery(at: number, scope: FeatureScope): SQL {
         and ss.customer_id is not null and ${scopeFilter('ss', scope)}
       union all
       select sv.account, sv.customer_id, sv.cancel_at from (
-        select distinct on (sv.account, sv.subscription_id) sv.account, sv.customer_id, sv.cancel_at, sv.status
+        select distinct on (sv.account, sv.subscription_id) sv.account, sv.customer_id, sv.cancel_at, sv.status, sv.cancel_at_period_end, sv.canceled_at
         from subscription_versions sv where sv.valid_from <= ${ts(at)} and ${scopeFilter('sv', scope)}
         order by sv.account, sv.subscription_id, sv.valid_from desc, sv.rank desc, sv.event_id desc) sv
-      where sv.cancel_at > ${ts(at)} and sv.status in ('active', 'trialing', 'past_due')
+      where sv.cancel_at > ${ts(at)} and sv.status in ('active', 'trialing', 'past_due') and not sv.cancel_at_period_end and sv.canceled_at is null
     ) c group by account, customer_id`;
 }
 
