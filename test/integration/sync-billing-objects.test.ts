@@ -26,7 +26,7 @@ interface World {
   end: number;
 }
 
-async function serve(fill: (write: (event: Record<string, unknown>) => void) => Promise<{ end: number }>): Promise<World> {
+async function serve(fill: (write: (event: object) => void) => Promise<{ end: number }>): Promise<World> {
   const store = new SandboxStore({ eventRetentionDays: 30 });
   const events: StripeEventEnvelope[] = [];
   const { end } = await fill((event) => {
