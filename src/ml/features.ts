@@ -12,6 +12,8 @@ import {
   paymentFailureFactsQuery,
   paymentMethodsQuery,
   refundFactsQuery,
+  creditNoteFactsQuery,
+  commitmentFactsQuery,
   subscriptionChangesQuery,
   subscriptionStateQuery,
   type CardAtRow,
@@ -25,6 +27,8 @@ import {
   type PaymentFailureFactsRow,
   type PaymentMethodRow,
   type RefundFactsRow,
+  type CreditNoteFactsRow,
+  type CommitmentFactsRow,
   type SubscriptionChangesRow,
   type SubscriptionStateRow,
 } from '../db/queries/features.sql.js';
@@ -49,7 +53,7 @@ import type { FeatureRow, FeatureSet, FeatureSpec, Matrix } from './types.js';
  * failure), "no card" sets the card one-hots to 0 and days-to-expiry to its cap.
  */
 
-export const FEATURE_SET_VERSION = 'churn-features-v4';
+export const FEATURE_SET_VERSION = 'churn-features-v5';
 
 export interface CustomerKey {
   account: string;
@@ -68,6 +72,8 @@ export interface CustomerFacts {
   failures?: PaymentFailureFactsRow;
   invoices?: InvoiceFactsRow;
   refunds?: RefundFactsRow;
+  creditNotes?: CreditNoteFactsRow;
+  commitment?: CommitmentFactsRow;
   disputes?: DisputeFactsRow;
   charges?: ChargeFactsRow;
   discounts?: DiscountFactsRow;
@@ -426,6 +432,24 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => clamp(n(f.refunds?.refunds_90d), 0, 50),
   },
   {
+    spec: { name: 'credit_notes_90d', kind: 'count', description: 'credit notes (credits or refunds against invoices) issued in 90 days, voided ones left out', sentence: (v) => `${plural(v, 'credit note')} in 90 days`, driver: { fact: 'credit_notes' } },
+    value: (f) => clamp(n(f.creditNotes?.credit_notes_90d), 0, 50),
+  },
+  {
+    spec: { name: 'credited_usd_90d_log', logScaled: true, kind: 'money', description: 'log(1 + approximate USD) credited by credit notes in 90 days', sentence: (v) => `$${usdFromLog(v)} credited in 90 days`, driver: { fact: 'credit_notes', absent: (v) => usdFromLog(v) === 0 } },
+    value: (f) => Math.log1p(clamp(n(f.creditNotes?.credited_usd_90d), 0, 1e7)),
+  },
+  {
+    spec: {
+      name: 'commitment_months_left',
+      kind: 'number',
+      description: 'months until the contract commitment ends (a subscription schedule\'s current phase, or a fixed cancel_at), 0 when none',
+      sentence: (v) => (v < 1 ? 'contract commitment ends within a month' : `contract commitment ends in ${plural(Math.round(v), 'month')}`),
+      driver: { fact: 'commitment', absent: (v) => v <= 0 },
+    },
+    value: (f) => (f.commitment?.commitment_end ? clamp((Number(f.commitment.commitment_end) - f.asOf) / (30.44 * DAY_SECONDS), 0, 60) : 0),
+  },
+  {
     spec: { name: 'disputes_90d', kind: 'count', description: 'disputes opened in 90 days', sentence: (v) => `${plural(v, 'dispute')} in 90 days` },
     value: (f) => clamp(n(f.disputes?.disputes_90d), 0, 20),
   },
@@ -663,7 +687,7 @@ const NO_PAYMENT_METHOD: ChosenPaymentMethod = { live: 0, added90d: 0, type: nul
  * set-based queries (one per projection family), assembled into a row-major Float32Array.
  */
 export async function featureMatrixForScope(database: Database, asOf: number, scope: FeatureScope, options: FeatureMatrixOptions = {}): Promise<FeatureMatrix> {
-  const [stateRows, pastRows, changeRows, failRows, invoiceRows, refundRows, disputeRows, chargeRows, discountRows, itemRows, profileRows] = await Promise.all([
+  const [stateRows, pastRows, changeRows, failRows, invoiceRows, refundRows, disputeRows, chargeRows, discountRows, itemRows, profileRows, creditNoteRows, commitmentRows] = await Promise.all([
     database.query<SubscriptionStateRow>(subscriptionStateQuery(asOf, scope)),
     database.query<SubscriptionStateRow>(subscriptionStateQuery(asOf - 90 * DAY_SECONDS, scope)),
     database.query<SubscriptionChangesRow>(subscriptionChangesQuery(asOf, scope)),
@@ -675,7 +699,11 @@ export async function featureMatrixForScope(database: Database, asOf: number, sc
     database.query<DiscountFactsRow>(discountFactsQuery(asOf, scope)),
     database.query<CatalogueItemRow>(catalogueItemsQuery(asOf, scope)),
     database.query<CustomerProfileRow>(customerProfileQuery(asOf, scope)),
+    database.query<CreditNoteFactsRow>(creditNoteFactsQuery(asOf, scope)),
+    database.query<CommitmentFactsRow>(commitmentFactsQuery(asOf, scope)),
   ]);
+  const creditNotes = byCustomer(creditNoteRows);
+  const commitments = byCustomer(commitmentRows);
   const liveRows = stateRows.filter((r) => Number(r.live_subscriptions) > 0);
   const subs = byCustomer(liveRows);
   const past = byCustomer(pastRows.filter((r) => Number(r.live_subscriptions) > 0));
@@ -715,6 +743,8 @@ export async function featureMatrixForScope(database: Database, asOf: number, sc
         failures: failures.get(k),
         invoices: invoices.get(k),
         refunds: refunds.get(k),
+        creditNotes: creditNotes.get(k),
+        commitment: commitments.get(k),
         disputes: disputes.get(k),
         charges: charges.get(k),
         discounts: discounts.get(k),

@@ -43,6 +43,8 @@ const REQUIRED: Record<string, string[]> = {
   product: ['id', 'object', 'name', 'active', 'created'],
   price: ['id', 'object', 'product', 'unit_amount', 'currency', 'recurring', 'type'],
   coupon: ['id', 'object', 'percent_off', 'amount_off', 'duration', 'duration_in_months'],
+  payment_intent: ['id', 'object', 'amount', 'currency', 'customer', 'status', 'created', 'last_payment_error', 'latest_charge', 'payment_method'],
+  credit_note: ['id', 'object', 'amount', 'currency', 'customer', 'invoice', 'status', 'reason', 'type', 'created', 'total', 'lines', 'refunds', 'voided_at'],
 };
 
 /** Problems with one event's envelope and object (empty when it is a valid Stripe event). */

@@ -386,6 +386,52 @@ export function refundFactsQuery(at: number, scope: FeatureScope): SQL {
     group by rf.account, rf.customer_id`;
 }
 
+export interface CreditNoteFactsRow {
+  account: string;
+  customer_id: string;
+  credit_notes_90d: number;
+  credited_usd_90d: number;
+}
+
+/** Credit notes issued in the 90 days to `at` and not voided by then (a voided note credited nothing). */
+export function creditNoteFactsQuery(at: number, scope: FeatureScope): SQL {
+  return sql`select cn.account, cn.customer_id, count(*)::float8 as credit_notes_90d,
+      coalesce(sum(${usd(sql`cn.amount`, 'fx')}), 0)::float8 as credited_usd_90d
+    from credit_notes cn left join ${fxTable()} on fx.currency = lower(cn.currency)
+    where cn.created <= ${ts(at)} and cn.created > ${ts(at - 90 * DAY_SECONDS)} and (cn.voided_at is null or cn.voided_at > ${ts(at)})
+      and cn.customer_id is not null and ${scopeFilter('cn', scope)}
+    group by cn.account, cn.customer_id`;
+}
+
+export interface CommitmentFactsRow {
+  account: string;
+  customer_id: string;
+  commitment_end: number;
+}
+
+/**
+ * When the customer's contract commitment in force at `at` ends: the end of the current phase of a
+ * subscription schedule that was managing a subscription then (created by `at`, not yet released,
+ * canceled or completed), else a live subscription's fixed end (`cancel_at` with no cancellation
+ * request: neither cancel_at_period_end nor canceled_at, which mark a customer who asked to leave).
+ * The latest such end when several.
+ */
+export function commitmentFactsQuery(at: number, scope: FeatureScope): SQL {
+  return sql`select account, customer_id, max(commitment_end)::float8 as commitment_end from (
+      select ss.account, ss.customer_id, (p->>'end')::bigint as commitment_end
+      from subscription_schedules ss cross join lateral jsonb_array_elements(coalesce(ss.phases, '[]'::jsonb)) p
+      where ss.created <= ${ts(at)} and coalesce(ss.released_at, ss.canceled_at, ss.completed_at, ${ts(at + 1)}) > ${ts(at)}
+        and (p->>'start')::bigint <= ${ts(at)} and (p->>'end')::bigint > ${ts(at)}
+        and ss.customer_id is not null and ${scopeFilter('ss', scope)}
+      union all
+      select sv.account, sv.customer_id, sv.cancel_at from (
+        select distinct on (sv.account, sv.subscription_id) sv.account, sv.customer_id, sv.cancel_at, sv.status, sv.cancel_at_period_end, sv.canceled_at
+        from subscription_versions sv where sv.valid_from <= ${ts(at)} and ${scopeFilter('sv', scope)}
+        order by sv.account, sv.subscription_id, sv.valid_from desc, sv.rank desc, sv.event_id desc) sv
+      where sv.cancel_at > ${ts(at)} and sv.status in ('active', 'trialing', 'past_due') and not sv.cancel_at_period_end and sv.canceled_at is null
+    ) c group by account, customer_id`;
+}
+
 export interface DisputeFactsRow {
   account: string;
   customer_id: string;

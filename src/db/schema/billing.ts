@@ -264,3 +264,65 @@ export const discounts = pgTable(
   },
   (t) => [primaryKey({ columns: [t.account, t.id] }), index('discounts_customer_idx').on(t.account, t.customerId)],
 );
+
+/** Payment intents: one per invoice collection (or one-off payment); the latest failure's codes. */
+export const paymentIntents = pgTable(
+  'payment_intents',
+  {
+    account: text('account').notNull(),
+    id: text('id').notNull(),
+    customerId: text('customer_id'),
+    amount: bigint('amount', { mode: 'number' }).notNull().default(0),
+    currency: text('currency'),
+    status: text('status'),
+    latestChargeId: text('latest_charge_id'),
+    failureCode: text('failure_code'),
+    declineCode: text('decline_code'),
+    created: bigint('created', { mode: 'number' }),
+    ...version,
+  },
+  (t) => [primaryKey({ columns: [t.account, t.id] }), index('payment_intents_customer_idx').on(t.account, t.customerId, t.created)],
+);
+
+/** Credit notes: credits and refunds issued against invoices. */
+export const creditNotes = pgTable(
+  'credit_notes',
+  {
+    account: text('account').notNull(),
+    id: text('id').notNull(),
+    customerId: text('customer_id'),
+    invoiceId: text('invoice_id'),
+    amount: bigint('amount', { mode: 'number' }).notNull().default(0),
+    currency: text('currency'),
+    status: text('status'),
+    reason: text('reason'),
+    type: text('type'),
+    created: bigint('created', { mode: 'number' }).notNull(),
+    voidedAt: bigint('voided_at', { mode: 'number' }),
+    ...version,
+  },
+  (t) => [primaryKey({ columns: [t.account, t.id] }), index('credit_notes_customer_idx').on(t.account, t.customerId, t.created)],
+);
+
+/**
+ * Subscription schedules: a contract commitment recorded as phases. `phases` keeps every phase's
+ * start and end, so the commitment in force at any moment can be read back (point in time).
+ */
+export const subscriptionSchedules = pgTable(
+  'subscription_schedules',
+  {
+    account: text('account').notNull(),
+    id: text('id').notNull(),
+    customerId: text('customer_id'),
+    subscriptionId: text('subscription_id'),
+    status: text('status'),
+    endBehavior: text('end_behavior'),
+    phases: jsonb('phases').$type<{ start: number; end: number | null }[]>(),
+    created: bigint('created', { mode: 'number' }),
+    releasedAt: bigint('released_at', { mode: 'number' }),
+    canceledAt: bigint('canceled_at', { mode: 'number' }),
+    completedAt: bigint('completed_at', { mode: 'number' }),
+    ...version,
+  },
+  (t) => [primaryKey({ columns: [t.account, t.id] }), index('subscription_schedules_customer_idx').on(t.account, t.customerId)],
+);

@@ -4,14 +4,17 @@ import { bulkInsert, excludedAssignments, pgArray } from '../../db/bulk.js';
 import type { DbOrTx } from '../../db/client.js';
 import {
   charges,
+  creditNotes,
   customers,
   discounts,
   disputes,
   invoices,
   paymentFailures,
+  paymentIntents,
   paymentMethods,
   refunds,
   subscriptionItems,
+  subscriptionSchedules,
   subscriptionVersions,
   subscriptions,
 } from '../../db/schema/index.js';
@@ -20,13 +23,16 @@ import { SYNTHETIC_EVENT_PREFIX } from '../sync/synthetic.js';
 import {
   invoiceFailureCode,
   normalizeCharge,
+  normalizeCreditNote,
   normalizeCustomer,
   normalizeDiscount,
   normalizeDispute,
   normalizeInvoice,
+  normalizePaymentIntent,
   normalizePaymentMethod,
   normalizeRefund,
   normalizeSubscription,
+  normalizeSubscriptionSchedule,
   type NormalizedSubscription,
 } from './normalize.js';
 import {
@@ -55,7 +61,20 @@ const PROJECTED = [
   /^charge\.refund\.updated$/,
   /^refund\.(created|updated|failed)$/,
   /^charge\.dispute\.(created|updated|closed|funds_withdrawn|funds_reinstated)$/,
+  /^payment_intent\.(created|succeeded|payment_failed|processing|requires_action|canceled|amount_capturable_updated|partially_funded)$/,
+  /^credit_note\.(created|updated|voided)$/,
+  /^subscription_schedule\.(created|updated|released|canceled|completed|aborted|expiring)$/,
 ];
+
+/**
+ * Lifecycle ranks of the objects that need one beyond (created, id): a terminal state wins over an
+ * update in the same second. Payment intents: a settled intent over an attempt in flight.
+ */
+function terminalRank(type: string, status: unknown): number {
+  if (type.startsWith('credit_note.')) return type === 'credit_note.voided' || status === 'void' ? 2 : type === 'credit_note.created' ? 0 : 1;
+  if (type.startsWith('subscription_schedule.')) return ['released', 'canceled', 'completed'].includes(String(status)) ? 2 : type === 'subscription_schedule.created' ? 0 : 1;
+  return status === 'succeeded' || status === 'canceled' ? 2 : type === 'payment_intent.created' ? 0 : 1;
+}
 
 /** Event types the projector understands; others are stored and marked unhandled. */
 export function isProjectedType(type: string): boolean {
@@ -117,6 +136,9 @@ export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): 
   const rfs: Versioned<ReturnType<typeof normalizeRefund>>[] = [];
   const dps: Versioned<ReturnType<typeof normalizeDispute>>[] = [];
   const dcs: Versioned<ReturnType<typeof normalizeDiscount> & { deleted: boolean }>[] = [];
+  const pis: Versioned<ReturnType<typeof normalizePaymentIntent>>[] = [];
+  const cns: Versioned<ReturnType<typeof normalizeCreditNote>>[] = [];
+  const schedules: Versioned<ReturnType<typeof normalizeSubscriptionSchedule>>[] = [];
   const failures: (typeof paymentFailures.$inferInsert)[] = [];
   // Rebuilt history (backfill, `churn_synthetic: 'history'`): dated states of the past that go to
   // the history tables only, never to the current rows.
@@ -168,6 +190,12 @@ export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): 
       dps.push({ ...base, rank: ranked(disputeRank(t, obj)), row: normalizeDispute(obj, event.created) });
     } else if (t.startsWith('refund.') || t === 'charge.refund.updated') {
       rfs.push({ ...base, rank: ranked(0), row: normalizeRefund(obj, event.created) });
+    } else if (t.startsWith('payment_intent.')) {
+      pis.push({ ...base, rank: ranked(terminalRank(t, obj.status)), row: normalizePaymentIntent(obj) });
+    } else if (t.startsWith('credit_note.')) {
+      cns.push({ ...base, rank: ranked(terminalRank(t, obj.status)), row: normalizeCreditNote(obj, event.created) });
+    } else if (t.startsWith('subscription_schedule.')) {
+      schedules.push({ ...base, rank: ranked(terminalRank(t, obj.status)), row: normalizeSubscriptionSchedule(obj) });
     } else if (t.startsWith('charge.')) {
       chs.push({ ...base, rank: ranked(chargeRank(t, obj)), row: normalizeCharge(obj) });
     }
@@ -185,6 +213,16 @@ export async function projectEvents(tx: DbOrTx, events: StripeEventEnvelope[]): 
   await upsertDiscounts(tx, newestPerKey(dcs));
   await upsertPaymentMethods(tx, pmHistory, HISTORY_ROWS_ONLY('payment_methods'));
   await upsertDiscounts(tx, newestPerKey(discountHistory), HISTORY_ROWS_ONLY('discounts'));
+  await upsertNewest(tx, paymentIntents, 'payment_intents', newestPerKey(pis));
+  await upsertNewest(tx, creditNotes, 'credit_notes', newestPerKey(cns));
+  await upsertNewest(tx, subscriptionSchedules, 'subscription_schedules', newestPerKey(schedules));
+}
+
+/** The newest snapshot of each object wins (ordering.ts), whatever order events arrive in. */
+async function upsertNewest<T extends { id: string }>(tx: DbOrTx, table: PgTable, name: string, rows: Versioned<T>[]) {
+  for (const part of chunks(rows)) {
+    await tx.execute(bulkInsert(table, part.map((v) => ({ account: v.account, ...v.row, ...versionColumns(v) })), upsertNewer(table, name)));
+  }
 }
 
 /** A guard that lets rebuilt history update only rows rebuilt history made. */
@@ -427,6 +465,9 @@ export const PROJECTION_TABLES = [
   'refunds',
   'disputes',
   'discounts',
+  'payment_intents',
+  'credit_notes',
+  'subscription_schedules',
 ] as const;
 
 

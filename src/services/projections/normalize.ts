@@ -380,3 +380,90 @@ export function invoiceFailureCode(inv: Obj): { failureCode: string | null; decl
   const err = inv.last_finalization_error ?? inv.last_payment_error ?? null;
   return { failureCode: str(err?.code), declineCode: str(err?.decline_code) };
 }
+
+export interface NormalizedPaymentIntent {
+  id: string;
+  customerId: string | null;
+  amount: number;
+  currency: string | null;
+  status: string | null;
+  latestChargeId: string | null;
+  failureCode: string | null;
+  declineCode: string | null;
+  created: number | null;
+}
+
+export function normalizePaymentIntent(p: Obj): NormalizedPaymentIntent {
+  const error: Obj | null = p.last_payment_error && typeof p.last_payment_error === 'object' ? p.last_payment_error : null;
+  return {
+    id: p.id,
+    customerId: idOf(p.customer),
+    amount: int(p.amount),
+    currency: str(p.currency),
+    status: str(p.status),
+    latestChargeId: idOf(p.latest_charge),
+    failureCode: str(error?.code),
+    declineCode: str(error?.decline_code),
+    created: num(p.created),
+  };
+}
+
+export interface NormalizedCreditNote {
+  id: string;
+  customerId: string | null;
+  invoiceId: string | null;
+  amount: number;
+  currency: string | null;
+  status: string | null;
+  reason: string | null;
+  type: string | null;
+  created: number;
+  voidedAt: number | null;
+}
+
+/** `amount` is the credit note's total including tax (what the customer was credited). */
+export function normalizeCreditNote(n: Obj, fallbackCreated: number): NormalizedCreditNote {
+  return {
+    id: n.id,
+    customerId: idOf(n.customer),
+    invoiceId: idOf(n.invoice),
+    amount: int(n.total ?? n.amount),
+    currency: str(n.currency),
+    status: str(n.status),
+    reason: str(n.reason),
+    type: str(n.type),
+    created: num(n.created) ?? fallbackCreated,
+    voidedAt: num(n.voided_at),
+  };
+}
+
+export interface NormalizedSubscriptionSchedule {
+  id: string;
+  customerId: string | null;
+  subscriptionId: string | null;
+  status: string | null;
+  endBehavior: string | null;
+  phases: { start: number; end: number | null }[];
+  created: number | null;
+  releasedAt: number | null;
+  canceledAt: number | null;
+  completedAt: number | null;
+}
+
+export function normalizeSubscriptionSchedule(s: Obj): NormalizedSubscriptionSchedule {
+  const phases = (Array.isArray(s.phases) ? s.phases : [])
+    .map((p: Obj) => ({ start: num(p?.start_date), end: num(p?.end_date) }))
+    .filter((p: { start: number | null }): p is { start: number; end: number | null } => p.start !== null);
+  return {
+    id: s.id,
+    customerId: idOf(s.customer),
+    subscriptionId: idOf(s.subscription) ?? idOf(s.released_subscription),
+    status: str(s.status),
+    endBehavior: str(s.end_behavior),
+    phases,
+    created: num(s.created),
+    releasedAt: num(s.released_at),
+    canceledAt: num(s.canceled_at),
+    completedAt: num(s.completed_at),
+  };
+}

@@ -13,7 +13,20 @@ import { syntheticSnapshotEvent, wireJson, type SyncedObjectKind } from './synth
  * rebuilds dated history from what the other resources stored (history.ts), after the events so it
  * knows where real events begin.
  */
-export const BACKFILL_RESOURCES = ['customers', 'subscriptions', 'invoices', 'charges', 'refunds', 'disputes', 'payment_methods', 'events', 'history'] as const;
+export const BACKFILL_RESOURCES = [
+  'customers',
+  'subscriptions',
+  'invoices',
+  'charges',
+  'refunds',
+  'disputes',
+  'payment_intents',
+  'credit_notes',
+  'subscription_schedules',
+  'payment_methods',
+  'events',
+  'history',
+] as const;
 export type BackfillResource = (typeof BACKFILL_RESOURCES)[number];
 
 export interface BackfillOptions {
@@ -126,7 +139,7 @@ type Fetched = { id: string } & Record<string, unknown>;
 /**
  * Copies an account's current state and recent history from the Stripe API into the event
  * store and projections: customers and subscriptions (status all; default payment methods and
- * discounts expanded), invoices, charges, refunds, disputes, the payment methods of customers
+ * discounts expanded), invoices, charges, refunds, disputes, payment intents, credit notes, subscription schedules, the payment methods of customers
  * for whom none came expanded, then the last `days` of events; finally it rebuilds the dated
  * history of the time before the oldest stored real event (history.ts).
  *
@@ -284,6 +297,9 @@ const KIND: Record<Exclude<BackfillResource, 'events' | 'payment_methods' | 'his
   charges: 'charge',
   refunds: 'refund',
   disputes: 'dispute',
+  payment_intents: 'payment_intent',
+  credit_notes: 'credit_note',
+  subscription_schedules: 'subscription_schedule',
 };
 
 function listResource(
@@ -307,6 +323,13 @@ function listResource(
       return stripe.refunds.list(page, requestOptions);
     case 'disputes':
       return stripe.disputes.list(page, requestOptions);
+    case 'payment_intents':
+      return stripe.paymentIntents.list(page, requestOptions);
+    case 'credit_notes':
+      return stripe.creditNotes.list(page, requestOptions);
+    case 'subscription_schedules':
+      // every status: released, canceled and completed schedules date commitments of the past
+      return stripe.subscriptionSchedules.list(page, requestOptions);
     case 'events':
       return stripe.events.list({ ...page, created: { gte: params.since } }, requestOptions);
   }

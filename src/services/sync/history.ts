@@ -19,7 +19,8 @@ import { SYNTHETIC_EVENT_PREFIX, objectHash } from './synthetic.js';
  *   each renewal, first failed payment of an invoice → past_due, that invoice settled → active,
  *   cancellation request), each the object as it then stood;
  * - one payment failure per failed charge before the cutoff, with its failure and decline codes, the
- *   invoice it was collecting and the attempt number;
+ *   invoice it was collecting and the attempt number, and one per payment intent whose failure left
+ *   no failed charge (deduplicated by the intent's latest charge), dated at the intent's creation;
  * - the items (price, quantity) and billing period of every billed period, from the invoices'
  *   lines (billedPeriods), so seat and plan changes show, dated at the period they were billed in;
  *   a prorated change at its proration line's start, an add-on at its item's `created`;
@@ -662,6 +663,23 @@ export async function rebuildAccountHistory(
         events.push(historyEnvelope(`${HISTORY_EVENT_PREFIX}${p.object.id}_${p.at}_${objectHash(p.object)}`, p.type, p.at, p.object, options.stripeAccount, options.apiVersion));
       }
       summary.paymentMethods += points.length;
+    }
+    // A payment intent whose failure left no failed charge (declined before a charge was made):
+    // one failure, dated at the intent's creation, the only time it records.
+    const chargeless = await database.query<{ id: string; customer_id: string; created: number; amount: number; currency: string | null; failure_code: string | null; decline_code: string | null }>(
+      sql`select pi.id, pi.customer_id, pi.created::float8 as created, pi.amount::float8 as amount, pi.currency, pi.failure_code, pi.decline_code
+          from payment_intents pi
+          where pi.account = ${account} and pi.customer_id = any(${pgArray(customerIds)}::text[]) and pi.created < ${accountCutoff}::bigint
+            and (pi.failure_code is not null or pi.decline_code is not null)
+            and not exists (select 1 from charges ch where ch.account = pi.account and ch.id = pi.latest_charge_id and ch.status = 'failed')`,
+    );
+    for (const p of chargeless) {
+      const invoice: Obj = {
+        id: `in_unknown_${p.id}`, object: 'invoice', customer: p.customer_id, parent: null, status: 'open', amount_due: p.amount, currency: p.currency, attempt_count: 1,
+        last_payment_error: { code: p.failure_code ?? 'card_declined', decline_code: p.decline_code, payment_intent: p.id },
+      };
+      events.push(historyEnvelope(`${HISTORY_EVENT_PREFIX}${p.id}`, 'invoice.payment_failed', p.created, invoice, options.stripeAccount, options.apiVersion));
+      summary.failures += 1;
     }
     const dunningOf = new Map<string, Map<string, DunningWindow>>();
     for (const f of failures) {

@@ -11,7 +11,17 @@ export function isSyntheticEventId(id: string): boolean {
 }
 
 /** The Stripe `object` kinds backfill fetches and turns into snapshot events. */
-export type SyncedObjectKind = 'customer' | 'subscription' | 'invoice' | 'payment_method' | 'charge' | 'refund' | 'dispute';
+export type SyncedObjectKind =
+  | 'customer'
+  | 'subscription'
+  | 'invoice'
+  | 'payment_method'
+  | 'charge'
+  | 'refund'
+  | 'dispute'
+  | 'payment_intent'
+  | 'credit_note'
+  | 'subscription_schedule';
 
 /** JSON with keys sorted at every level, so equal objects hash equally whatever the key order. */
 function canonicalJson(value: unknown): string {
@@ -61,6 +71,19 @@ export function syntheticEventType(kind: SyncedObjectKind, object: Record<string
       return 'refund.updated';
     case 'dispute':
       return 'charge.dispute.updated';
+    case 'payment_intent':
+      // the event Stripe sent for the state the intent is in (a failed attempt leaves requires_payment_method)
+      return object.status === 'succeeded'
+        ? 'payment_intent.succeeded'
+        : object.status === 'canceled'
+          ? 'payment_intent.canceled'
+          : object.last_payment_error
+            ? 'payment_intent.payment_failed'
+            : 'payment_intent.created';
+    case 'credit_note':
+      return object.status === 'void' ? 'credit_note.voided' : 'credit_note.updated';
+    case 'subscription_schedule':
+      return ['released', 'canceled', 'completed'].includes(String(object.status)) ? `subscription_schedule.${String(object.status)}` : 'subscription_schedule.updated';
   }
 }
 
@@ -110,6 +133,15 @@ export function snapshotDate(kind: SyncedObjectKind, object: Obj, notAfter: Unix
     case 'dispute': {
       const movements: Obj[] = Array.isArray(object.balance_transactions) ? object.balance_transactions : [];
       candidates = times(object.created, ...movements.map((b) => b.created));
+      break;
+    }
+    case 'credit_note':
+      candidates = times(object.created, object.effective_at, object.voided_at);
+      break;
+    case 'subscription_schedule': {
+      // a phase's start is a recorded change once it has begun (renewed commitments add phases)
+      const phases: Obj[] = Array.isArray(object.phases) ? object.phases : [];
+      candidates = times(object.created, object.released_at, object.canceled_at, object.completed_at, ...phases.map((p) => p.start_date));
       break;
     }
     default:

@@ -49,6 +49,13 @@
  * after it is finalized with probability 0.985; otherwise it is marked uncollectible and the
  * subscription deleted 21 days after the renewal.
  *
+ * Subscription schedules (no bearing on churn): 60 % of one- and two-year contracts (drawn from a
+ * stream of their own) are signed through a subscription schedule (end_behavior release) with one
+ * phase per commitment term, the current one ending at the contract's renewal:
+ * subscription_schedule.created at sign-up, .updated with a new phase at each renewal, .released
+ * when the customer asks to cancel (before the subscription update), .canceled when the
+ * subscription is deleted for non-payment; the subscription's `schedule` names it while it manages it.
+ *
  * The truth (oracle). At every month start, for every live customer not already set to cancel:
  * p30 = 1 - (1 - q)(1 - p_inv), where p_inv is the probability that a renewal due (or a dunning
  * or unpaid invoice in flight) ends the subscription within the next 30 days, given what happened
@@ -174,6 +181,12 @@ interface Customer {
   /** in-flight renewal: time it was due and whether it will fail; attempts made so far */
   dunning: { due: number; fails: boolean; attempts: number; invoice: string; paidAt: number } | null;
   invoices: number;
+  /** the subscription schedule holding the contract commitment ('' when none), and whether it still manages the subscription */
+  scheduleId: string;
+  scheduleLive: boolean;
+  scheduleCreated: number;
+  /** the commitment terms the schedule has held, oldest first */
+  phases: [number, number][];
 }
 
 const addMonths = (t: number, months: number) => {
@@ -200,6 +213,8 @@ export function consumerVoluntaryProbability(c: Customer, at: number): number {
 }
 
 const CARD_FAIL = 0.03;
+/** share of one- and two-year contracts signed through a subscription schedule */
+const SCHEDULED_SHARE = 0.6;
 const RETRY_FAIL = 0.5;
 const MANUAL_UNPAID = 0.015;
 const RETRY_DAYS = [3, 7];
@@ -303,6 +318,11 @@ export async function simulateConsumerToSink(
       churnedAt: 0,
       dunning: null,
       invoices: 0,
+      // its own stream, so the churn draws above are untouched
+      scheduleId: contract > 0 && new Random(seed, hashWords(i, 0x5c4ed)).chance(SCHEDULED_SHARE) ? stripeId('sub_sched', seed, i, 0) : '',
+      scheduleLive: false,
+      scheduleCreated: 0,
+      phases: [],
     });
     signupAt.push(at);
   }
@@ -323,7 +343,7 @@ export async function simulateConsumerToSink(
       cancellation_details: { comment: null, feedback: null, reason: null }, collection_method: c.manual ? 'send_invoice' : 'charge_automatically',
       created: c.startDate, currency: 'eur', customer: c.id, days_until_due: c.manual ? 14 : null, default_payment_method: c.manual ? null : stripeId('pm', seed, c.index, 0),
       discounts: [], ended_at: null, items: { object: 'list', data: items, has_more: false, total_count: items.length, url: `/v1/subscription_items?subscription=${c.subId}` },
-      livemode: false, metadata: {}, pause_collection: null, schedule: null, start_date: c.startDate, status: 'active', trial_end: null, trial_start: null,
+      livemode: false, metadata: {}, pause_collection: null, schedule: c.scheduleLive ? c.scheduleId : null, start_date: c.startDate, status: 'active', trial_end: null, trial_start: null,
       ...extra,
     };
   };
@@ -352,7 +372,32 @@ export async function simulateConsumerToSink(
         card: { brand: BRANDS[r.weighted([55, 35, 10])], country: c.country, exp_month: r.int(1, 12), exp_year: 2031 + r.int(0, 4), funding: r.chance(0.2) ? 'debit' : 'credit', last4: String(1000 + (c.index % 9000)), wallet: r.chance(0.35) ? { type: r.chance(0.6) ? 'apple_pay' : 'google_pay' } : null },
       });
     }
+    if (c.scheduleId) {
+      // the contract signed through a schedule: one phase per commitment term, the first from the start date
+      c.scheduleLive = true;
+      c.scheduleCreated = c.startDate;
+      let from = c.startDate;
+      while (from < c.periodStart) {
+        const to = addMonths(from, CONTRACTS[c.contract]!.months);
+        c.phases.push([from, to]);
+        from = to;
+      }
+      c.phases.push([c.periodStart, c.periodEnd]);
+      emit('subscription_schedule.created', at, schedule(c, 'active', at));
+    }
     emit('customer.subscription.created', at, subscription(c));
+  };
+  const schedule = (c: Customer, status: 'active' | 'released' | 'canceled', at: number) => {
+    const items = itemsOf(c).map((p) => ({ discounts: [], metadata: {}, price: p.id, quantity: 1, tax_rates: [] }));
+    const current = c.phases.at(-1)!;
+    return {
+      id: c.scheduleId, object: 'subscription_schedule', application: null, canceled_at: status === 'canceled' ? at : null, completed_at: null, created: c.scheduleCreated,
+      current_phase: status === 'active' ? { end_date: current[1], start_date: current[0] } : null, customer: c.id,
+      default_settings: { billing_cycle_anchor: 'automatic', collection_method: c.manual ? 'send_invoice' : 'charge_automatically', default_payment_method: null, description: null },
+      end_behavior: 'release', livemode: false, metadata: {},
+      phases: c.phases.map(([startDate, endDate]) => ({ add_invoice_items: [], collection_method: null, currency: 'eur', default_payment_method: null, discounts: [], end_date: endDate, items, metadata: {}, proration_behavior: 'create_prorations', start_date: startDate, trial_end: null })),
+      released_at: status === 'released' ? at : null, released_subscription: status === 'released' ? c.subId : null, status, subscription: status === 'active' ? c.subId : null, test_clock: null,
+    };
   };
   const nextInvoiceId = (c: Customer) => stripeId('in', seed, c.index, ++c.invoices);
 
@@ -411,6 +456,11 @@ export async function simulateConsumerToSink(
           c.state = 1;
           c.churnedAt = decide;
           voluntary++;
+          if (c.scheduleLive) {
+            // a customer leaving at the end of the term: the schedule is released first
+            c.scheduleLive = false;
+            emit('subscription_schedule.released', decide, schedule(c, 'released', decide));
+          }
           emit('customer.subscription.updated', decide, subscription(c, { cancel_at: c.periodEnd, cancel_at_period_end: true, canceled_at: decide, cancellation_details: { comment: null, feedback: null, reason: 'cancellation_requested' } }), { cancel_at_period_end: false });
         } else if (next === change) {
           changed = true;
@@ -432,6 +482,10 @@ export async function simulateConsumerToSink(
           c.periodStart = c.periodEnd;
           c.periodEnd = addMonths(c.periodStart, CONTRACTS[c.contract]!.months);
           emit('customer.subscription.updated', renewal, subscription(c), { current_period_start: c.periodStart });
+          if (c.scheduleLive) {
+            c.phases.push([c.periodStart, c.periodEnd]);
+            emit('subscription_schedule.updated', renewal, schedule(c, 'active', renewal), { phases: [] });
+          }
           const id = nextInvoiceId(c);
           const fails = r.chance(c.manual ? MANUAL_UNPAID : CARD_FAIL);
           emit('invoice.finalized', renewal, invoice(c, id, renewal, 'open'));
@@ -481,6 +535,11 @@ export async function simulateConsumerToSink(
   }
   function endForNonPayment(c: Customer, at: number, invoiceId: string, due: number): void {
     if (c.manual) emit('invoice.marked_uncollectible', at, invoice(c, invoiceId, due, 'uncollectible', { status_transitions: { finalized_at: due, marked_uncollectible_at: at, paid_at: null, voided_at: null } }));
+    if (c.scheduleLive) {
+      // Stripe cancels the schedule with its subscription
+      c.scheduleLive = false;
+      emit('subscription_schedule.canceled', at, schedule(c, 'canceled', at));
+    }
     emit('customer.subscription.deleted', at, subscription(c, { status: 'canceled', canceled_at: at, ended_at: at, cancellation_details: { comment: null, feedback: null, reason: 'payment_failed' } }));
     if (c.state === 0) {
       involuntary++;

@@ -10,11 +10,13 @@ import { connectedAccount, idempotency, injectFaults, rateLimit, requestContext,
 import { RateLimiter } from './rate-limit.js';
 import { controlRoutes } from './routes/control.js';
 import { couponRoutes } from './routes/coupons.js';
+import { creditNoteRoutes } from './routes/credit-notes.js';
 import { customerRoutes } from './routes/customers.js';
 import { eventRoutes } from './routes/events.js';
 import { invoiceRoutes } from './routes/invoices.js';
 import { paymentMethodRoutes } from './routes/payment-methods.js';
 import { paymentRoutes } from './routes/payments.js';
+import { subscriptionScheduleRoutes } from './routes/subscription-schedules.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { SandboxStore } from './store.js';
 import { DEFAULT_RETRY, WebhookDispatcher, type WallClock, type WebhookEndpoint, type WebhookRetryPolicy } from './webhooks.js';
@@ -101,6 +103,8 @@ export function createStripeSandbox(options: StripeSandboxOptions = {}): StripeS
   app.route('/v1', eventRoutes());
   app.route('/v1', paymentMethodRoutes());
   app.route('/v1', paymentRoutes());
+  app.route('/v1', creditNoteRoutes());
+  app.route('/v1', subscriptionScheduleRoutes());
 
   app.notFound((c) => {
     const error = unrecognizedUrl(c.req.method, c.req.path);

@@ -1,6 +1,13 @@
 /**
  * The synthetic Stripe world: a seeded subscription business whose customers churn by a
  * documented hidden process (see hazard.ts), emitted as Stripe events.
+ *
+ * Payment intents and credit notes (no bearing on churn): every collection attempt's charge comes
+ * with its payment intent's event (payment_intent.succeeded, or payment_intent.payment_failed with
+ * last_payment_error code/decline_code); one intent per invoice, shared by its retries, created at
+ * finalisation. Every refund is made through a credit note on the invoice the refunded charge paid
+ * (credit_note.created, type post_payment, the refund's amount, reason product_unsatisfactory,
+ * order_change or duplicate by a hash of the customer's id counter).
  */
 import { MonthlyChurn, OracleCheck } from './oracle.js';
 import { World, type EventSink, type MonthStats, type TruthSink, type WorldOptions } from './world.js';

@@ -343,3 +343,39 @@ export function disputeObject(catalog: Catalog, id: string, chargeId: string, pa
     is_charge_refundable: false, livemode: false, metadata: {}, payment_intent: paymentIntentId, reason, status,
   };
 }
+
+/** The payment intent behind an invoice's collection, as it stands after an attempt (Stripe's payment_intent shape). */
+export function paymentIntentObject(
+  state: CustomerState,
+  catalog: Catalog,
+  facts: { id: string; created: number; amount: number; chargeId: string; invoiceId: string; succeeded: boolean; failureCode: string | null },
+): Record<string, unknown> {
+  const ok = facts.succeeded;
+  return {
+    id: facts.id, object: 'payment_intent', amount: facts.amount, amount_capturable: 0, amount_received: ok ? facts.amount : 0,
+    capture_method: 'automatic', confirmation_method: 'automatic', created: facts.created, currency: catalog.currency, customer: state.id,
+    description: 'Subscription update', last_payment_error: ok || !facts.failureCode ? null : {
+      charge: facts.chargeId, code: facts.failureCode === 'expired_card' ? 'expired_card' : 'card_declined',
+      decline_code: facts.failureCode === 'expired_card' ? 'expired_card' : facts.failureCode,
+      message: DECLINE_MESSAGES[facts.failureCode] ?? 'Your card was declined.', payment_method: { id: state.pmId, object: 'payment_method', type: 'card' }, type: 'card_error',
+    },
+    latest_charge: facts.chargeId, livemode: false, metadata: {}, payment_method: ok ? state.pmId : null, payment_method_types: ['card'],
+    status: ok ? 'succeeded' : 'requires_payment_method',
+  };
+}
+
+/** A credit note issued against a paid invoice, refunding `amount` to the card (Stripe's credit_note shape, type post_payment). */
+export function creditNoteObject(
+  state: CustomerState,
+  catalog: Catalog,
+  facts: { id: string; number: string; invoiceId: string; refundId: string; amount: number; reason: string; created: number },
+): Record<string, unknown> {
+  return {
+    id: facts.id, object: 'credit_note', amount: facts.amount, amount_shipping: 0, created: facts.created, currency: catalog.currency, customer: state.id,
+    customer_balance_transaction: null, discount_amount: 0, discount_amounts: [], effective_at: facts.created, invoice: facts.invoiceId,
+    lines: { object: 'list', data: [{ id: `cnli_${facts.id.slice(3)}`, object: 'credit_note_line_item', amount: facts.amount, description: 'Refund', discount_amount: 0, discount_amounts: [], livemode: false, quantity: 1, type: 'custom_line_item', unit_amount: facts.amount, unit_amount_decimal: String(facts.amount) }], has_more: false, url: `/v1/credit_notes/${facts.id}/lines` },
+    livemode: false, memo: null, metadata: {}, number: facts.number, out_of_band_amount: null, post_payment_amount: facts.amount, pre_payment_amount: 0,
+    reason: facts.reason, refunds: [{ amount_refunded: facts.amount, refund: facts.refundId, type: 'refund' }], status: 'issued',
+    subtotal: facts.amount, subtotal_excluding_tax: facts.amount, total: facts.amount, total_excluding_tax: facts.amount, type: 'post_payment', voided_at: null,
+  };
+}

@@ -28,6 +28,7 @@ import {
   PINNED_API_VERSION,
   chargeObject,
   couponObject,
+  creditNoteObject,
   currentPrice,
   customerObject,
   discountObject,
@@ -36,6 +37,7 @@ import {
   eventEnvelopeJson,
   invoiceObject,
   isLegacyVersion,
+  paymentIntentObject,
   paymentMethodObject,
   priceObject,
   productObject,
@@ -98,6 +100,7 @@ const BRANDS = ['visa', 'visa', 'visa', 'mastercard', 'mastercard', 'amex'];
 const FIRST = ['Ada', 'Ben', 'Chloe', 'Dev', 'Emma', 'Femi', 'Grace', 'Hiro', 'Ines', 'Jon', 'Kira', 'Luis', 'Mia', 'Noor', 'Omar', 'Pia'];
 const LAST = ['Okafor', 'Smith', 'Muller', 'Rossi', 'Tanaka', 'Silva', 'Novak', 'Kim', 'Dubois', 'Larsen', 'Patel', 'Cohen'];
 const COUNTRIES = ['US', 'US', 'US', 'GB', 'DE', 'FR', 'CA', 'NL', 'AU', 'ES'];
+const CREDIT_NOTE_REASONS = ['product_unsatisfactory', 'order_change', 'duplicate'] as const;
 const DISPUTE_REASONS = ['fraudulent', 'subscription_canceled', 'product_unacceptable', 'general'];
 
 /** Unix seconds of `t` moved by `months` calendar months, the day clamped to the month's length. */
@@ -713,6 +716,7 @@ export class World {
       facts.paymentIntentId = this.newId(c, 'pi');
       facts.attemptCount = 1;
       this.emit(c, 'charge.succeeded', t, this.charge(c, facts, t, amount, true, null, description));
+      this.emitPaymentIntent(c, facts, t, amount, true, null);
       this.rememberCharge(c, facts, amount, t);
     }
     facts.status = 'paid';
@@ -839,6 +843,7 @@ export class World {
     };
     if (failureCode === null) {
       this.emit(c, 'charge.succeeded', t, this.charge(c, facts, t, c.openAmount, true, null, 'Subscription update'));
+      this.emitPaymentIntent(c, facts, t, c.openAmount, true, null);
       this.rememberCharge(c, facts, c.openAmount, t);
       facts.status = 'paid';
       facts.amountPaid = c.openAmount;
@@ -862,6 +867,7 @@ export class World {
     c.nextAttemptAt = final ? 0 : c.openInvoiceCreated + RETRY_OFFSETS_DAYS[n]! * DAY;
     facts.nextPaymentAttempt = final ? null : c.nextAttemptAt;
     this.emit(c, 'charge.failed', t, this.charge(c, facts, t, c.openAmount, false, failureCode, 'Subscription update'));
+    this.emitPaymentIntent(c, facts, t, c.openAmount, false, failureCode);
     const failed = this.invoice(c, facts);
     this.emit(c, 'invoice.payment_failed', t, failed);
     this.emit(c, 'invoice.updated', t, failed, { attempt_count: n - 1, next_payment_attempt: n === 1 ? null : c.openInvoiceCreated + RETRY_OFFSETS_DAYS[n - 1]! * DAY });
@@ -1023,7 +1029,14 @@ export class World {
     c.lastRefundAt = t;
     const facts = this.lastChargeFacts(c);
     this.emit(c, 'charge.refunded', t, this.charge(c, facts, c.lastChargeAt, c.lastChargeAmount, true, null, 'Subscription update', amount), { amount_refunded: 0, refunded: false });
-    this.emit(c, 'refund.created', t, refundObject(c, this.catalogs[c.account]!, this.newId(c, 're'), c.lastCharge, c.lastChargePi, amount, t));
+    const refundId = this.newId(c, 're');
+    this.emit(c, 'refund.created', t, refundObject(c, this.catalogs[c.account]!, refundId, c.lastCharge, c.lastChargePi, amount, t));
+    // every refund is made through a credit note on the invoice it paid (ids hashed, so the
+    // world's other ids stay as they were)
+    const salt = hashWords(c.counter, 0xc7e0);
+    const reason = CREDIT_NOTE_REASONS[salt % CREDIT_NOTE_REASONS.length]!;
+    const creditNote = creditNoteObject(c, this.catalogs[c.account]!, { id: stripeId('cn', this.options.seed, c.index, salt), number: `${c.id.slice(4, 12).toUpperCase()}-CN-${c.counter}`, invoiceId: c.lastChargeInvoice, refundId, amount, reason, created: t });
+    this.emitHashed(c, 'credit_note.created', t, creditNote, salt);
   }
 
   private dispute(c: CustomerState, t: number, r: Random): void {
@@ -1118,6 +1131,32 @@ export class World {
       this.lastObjectJson = JSON.stringify(object);
     }
     buffer.pushJson(created, eventEnvelopeJson(id, type, created, this.lastObjectJson, previous, account, this.options.apiVersion), c.index);
+  }
+
+  /** The payment intent collecting an invoice, after one attempt on it (the same intent across an invoice's retries). */
+  private emitPaymentIntent(c: CustomerState, facts: InvoiceFacts, t: number, amount: number, ok: boolean, failureCode: string | null): void {
+    const created = facts.finalizedAt ?? t;
+    const intent = paymentIntentObject(c, this.catalogs[c.account]!, { id: facts.paymentIntentId!, created: Math.min(created, t), amount, chargeId: facts.chargeId!, invoiceId: facts.id, succeeded: ok, failureCode });
+    this.emitHashed(c, ok ? 'payment_intent.succeeded' : 'payment_intent.payment_failed', t, intent, hashWords(c.counter, 0x9e1));
+  }
+
+  /**
+   * An event whose id is hashed from `salt` instead of taken from the customer's id counter: events
+   * added to the world (payment intents, credit notes) leave every earlier id, and so every
+   * earlier event, byte for byte as it was.
+   */
+  private emitHashed(c: CustomerState, type: string, created: number, object: Record<string, unknown>, salt: number): void {
+    const id = stripeId('evt', this.options.seed, c.index, hashWords(salt, 0xe7e));
+    const account = this.accountIds[c.account]!;
+    const buffer = this.buffer!;
+    this.counters.events++;
+    if (!buffer.serialize) {
+      buffer.push(eventEnvelope(id, type, created, object, undefined, account, this.options.apiVersion), c.index);
+      return;
+    }
+    this.lastObject = object;
+    this.lastObjectJson = JSON.stringify(object);
+    buffer.pushJson(created, eventEnvelopeJson(id, type, created, this.lastObjectJson, undefined, account, this.options.apiVersion), c.index);
   }
 
   private lastObject: Record<string, unknown> | null = null;
