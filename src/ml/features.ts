@@ -184,6 +184,17 @@ function addonShare(items: readonly CatalogueItemRow[]): number {
   return total > 0 ? clamp(addons / total, 0, 1) : 0;
 }
 
+/**
+ * log(1 + last) - log(1 + mean of the earlier paid, non-zero invoices), in minor units of the
+ * invoices' currency; 0 without such a base (a first paid invoice after a $0 trial is not a rise).
+ */
+export function invoiceAmountTrend(last: number | null | undefined, earlierPaid: readonly (number | string)[] | null | undefined): number {
+  const base = (earlierPaid ?? []).map(Number).filter((a) => Number.isFinite(a) && a > 0);
+  if (last == null || base.length === 0) return 0;
+  const mean = base.reduce((a, b) => a + b, 0) / base.length;
+  return clamp(Math.log1p(Math.max(0, Number(last))) - Math.log1p(mean), -10, 10);
+}
+
 function mainCurrency(f: CustomerFacts): string | null {
   return f.items?.find((it) => it.currency)?.currency ?? null;
 }
@@ -409,13 +420,8 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => (f.sub.any_trialing ? daysUntil(f.sub.trial_end, f.asOf, 365) : 0),
   },
   {
-    spec: { name: 'invoice_amount_trend', kind: 'ratio', description: 'log ratio of the last invoice to the mean of the three before', sentence: (v) => (Math.exp(v) >= 3 ? `last invoice ${round1(Math.exp(v))} times the earlier ones` : `last invoice ${v >= 0 ? 'up' : 'down'} ${Math.abs(Math.round(Math.expm1(v) * 100))}% on earlier ones`) },
-    value: (f) => {
-      const last = f.invoices?.last_amount;
-      const prev = f.invoices?.previous_amount_avg;
-      if (last == null || prev == null) return 0;
-      return clamp(Math.log1p(Math.max(0, last)) - Math.log1p(Math.max(0, prev)), -10, 10);
-    },
+    spec: { name: 'invoice_amount_trend', kind: 'ratio', description: 'log ratio of the newest invoice to the mean of up to three earlier invoices that were paid and not zero (0 when there are none: a $0 trial invoice or an unpaid one is no base)', sentence: (v) => (Math.exp(v) >= 3 ? `last invoice ${round1(Math.exp(v))} times the earlier paid ones` : `last invoice ${v >= 0 ? 'up' : 'down'} ${Math.abs(Math.round(Math.expm1(v) * 100))}% on earlier paid ones`) },
+    value: (f) => invoiceAmountTrend(f.invoices?.last_amount, f.invoices?.previous_paid_amounts),
   },
   {
     spec: { name: 'refunds_60d', kind: 'count', description: 'refunds in 60 days', sentence: (v) => `${plural(v, 'refund')} in 60 days`, driver: { fact: 'refunds' } },
