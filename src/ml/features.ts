@@ -254,6 +254,15 @@ const DEFINITIONS: FeatureDefinition[] = [
     },
   },
   {
+    // seats_vs_start's contraction part alone: losing seats since the start says far more than adding
+    // them (a logistic regression cannot bend one column at 0)
+    spec: { name: 'seats_below_start', kind: 'ratio', description: 'log ratio of the starting seats to seats now when fewer (contraction since the start; 0 otherwise)', sentence: (v, row) => { const now = seatsNow(row); return now === undefined ? `down to ${Math.round(Math.exp(-v) * 100)}% of the starting seats` : `seats down from ${Math.round(now * Math.exp(v))} to ${now} since the start`; }, driver: { fact: 'plan_moves', absent: (v) => v < 0.005 } },
+    value: (f) => {
+      const now = Math.max(1, n(f.sub.quantity, 1));
+      return clamp(Math.log(Math.max(1, now - n(f.changes?.seat_delta_total))) - Math.log(now), 0, 10);
+    },
+  },
+  {
     spec: { name: 'seat_change_90d', kind: 'number', description: 'change in total quantity over 90 days (clipped to ±100)', sentence: (v) => `${v >= 0 ? '+' : ''}${Math.round(v)} seats in 90 days`, driver: { fact: 'plan_moves', absent: (v) => Math.round(v) === 0 } },
     value: (f) => (f.past?.quantity == null ? 0 : clamp(n(f.sub.quantity) - n(f.past.quantity), -100, 100)),
   },
@@ -409,6 +418,15 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => {
       const ends = [f.changes?.discount_ended_at, f.discounts?.last_discount_ended].filter((e): e is number => e !== null && e !== undefined && e <= f.asOf);
       return ends.length === 0 ? 365 : clamp(days(f.asOf - Math.max(...ends)), 0, 365);
+    },
+  },
+  {
+    // the days count above is linear to a model like the logistic regression; the price rise after a
+    // discount runs out is felt in the weeks after it, which this step says directly
+    spec: { name: 'discount_ended_60d', kind: 'bool', description: 'a discount ran out or was removed in the last 60 days (the customer now pays more)', sentence: (v) => (v ? 'discount ended in the last 60 days' : 'no discount ended in 60 days'), driver: { fact: 'discount' } },
+    value: (f) => {
+      const ends = [f.changes?.discount_ended_at, f.discounts?.last_discount_ended].filter((e): e is number => e !== null && e !== undefined && e <= f.asOf);
+      return bool(ends.length > 0 && f.asOf - Math.max(...ends) <= 60 * DAY_SECONDS);
     },
   },
   {
