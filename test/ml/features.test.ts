@@ -259,3 +259,28 @@ describeEachDb('invoice amount trend', (kind) => {
     expect(spec.sentence(valueOf(m, 'cus_mixed', 'invoice_amount_trend'), () => undefined)).toBe('last invoice up 50% on earlier paid ones');
   });
 });
+
+it('states a discount that ended in the last 60 days and seat contraction since the start as steps', () => {
+  const asOf = T;
+  const facts = (over: { discountEndedAt?: number; quantity: number; seatDeltaTotal: number }): CustomerFacts => ({
+    account: 'platform',
+    asOf,
+    sub: {
+      account: 'platform', customer_id: 'cus_x', live_subscriptions: 1, mrr_usd: 20, quantity: over.quantity, item_count: 1, interval_months: 1,
+      any_cancel_at_period_end: false, any_trialing: false, trial_end: null, any_past_due: false, any_unpaid: false, any_paused: false,
+      any_send_invoice: false, period_end: asOf + 10 * DAY, discount_active: false, discount_end: null, oldest_live_start: asOf - 300 * DAY,
+      default_payment_methods: null, first_start: asOf - 300 * DAY, ended_subscriptions: 0,
+    },
+    changes: { discount_ended_at: over.discountEndedAt ?? null, seat_delta_total: over.seatDeltaTotal } as CustomerFacts['changes'],
+    paymentMethod: { live: 1, added90d: 0, type: 'card', funding: 'credit', brand: 'visa', wallet: null, cardExpiresAt: null },
+  });
+  const value = (f: CustomerFacts, name: string) => featureValues(f)[featureIndex(name)]!;
+  expect(value(facts({ discountEndedAt: asOf - 20 * DAY, quantity: 4, seatDeltaTotal: -4 }), 'discount_ended_60d')).toBe(1);
+  expect(value(facts({ discountEndedAt: asOf - 90 * DAY, quantity: 4, seatDeltaTotal: 0 }), 'discount_ended_60d')).toBe(0);
+  expect(value(facts({ quantity: 4, seatDeltaTotal: 0 }), 'discount_ended_60d')).toBe(0);
+  // 8 seats at the start, 4 now: contraction log 2; grown from 2 to 4: no contraction
+  expect(value(facts({ quantity: 4, seatDeltaTotal: -4 }), 'seats_below_start')).toBeCloseTo(Math.log(2), 5);
+  expect(value(facts({ quantity: 4, seatDeltaTotal: 2 }), 'seats_below_start')).toBe(0);
+  const spec = FEATURES[featureIndex('seats_below_start')]!;
+  expect(spec.sentence(Math.log(2), (name) => (name === 'seats_log' ? Math.log1p(4) : undefined))).toBe('seats down from 8 to 4 since the start');
+});
