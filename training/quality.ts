@@ -247,7 +247,7 @@ async function main(): Promise<void> {
         `visible oracle (hidden terms left out) AUC ${f(r.visibleAuc)}   PR-AUC ${f(r.visiblePrAuc)}   ECE ${f(r.visibleEce)}`,
         `selection: ${r.selectionReason}`,
         ...(r.withoutAccountStructure ? [`without the v4 catalogue/account-structure columns: served (${r.withoutAccountStructure.chosen}) AUC ${f(r.withoutAccountStructure.modelAuc)}, PR-AUC ${f(r.withoutAccountStructure.modelPrAuc)}, logistic AUC ${f(r.withoutAccountStructure.baselineAuc)}`] : []),
-        `model - oracle AUC ${f(r.modelAuc - r.oracleAuc)}; bar: >= -0.02, >= baseline - 0.005, ECE < 0.03 -> ${r.modelAuc >= r.oracleAuc - 0.02 && r.modelAuc >= r.baselineAuc - 0.005 && r.modelEce < 0.03 ? 'PASS' : 'FAIL'}`,
+        `model - oracle AUC ${f(r.modelAuc - r.oracleAuc)}, model - visible oracle AUC ${f(r.modelAuc - r.visibleAuc)}; bar: >= oracle - 0.02 (or visible oracle - 0.02 where the world hides terms), >= baseline - 0.005, ECE < 0.03 -> ${(r.modelAuc >= r.oracleAuc - 0.02 || r.modelAuc >= r.visibleAuc - 0.02) && r.modelAuc >= r.baselineAuc - 0.005 && r.modelEce < 0.03 ? 'PASS' : 'FAIL'}`,
         `time: simulate+ingest ${r.seconds.simulateIngest.toFixed(1)} s, snapshots ${r.seconds.snapshots.toFixed(1)} s, training ${r.seconds.training.toFixed(1)} s`,
         JSON.stringify(r),
       ].join('\n') + '\n',
