@@ -20,33 +20,43 @@ import type { StripeEventEnvelope } from '../src/services/events/parse.js';
 import { simulateConsumerToSink, type ConsumerWorldOptions } from '../src/simulator/consumer/world.js';
 import { simulateToSink, type SimulationSummary, type TruthRecord, type WorldOptions } from '../src/simulator/world/index.js';
 
-/** True 30-day churn probability per (snapshot time, account, customer), from the simulator's truth stream. */
+/**
+ * True 30-day churn probability per (snapshot time, account, customer), from the simulator's truth
+ * stream, and the visible oracle's (the same with the world's hidden terms left out) where the world
+ * records one.
+ */
 export class OracleTable {
   private readonly p = new Map<string, number>();
-  add(r: Pick<TruthRecord, 'account' | 'customer' | 'asOf' | 'p30'>): void {
-    this.p.set(`${r.asOf}\u0001${r.account ?? PLATFORM_ACCOUNT}\u0001${r.customer}`, r.p30);
+  private readonly visible = new Map<string, number>();
+  add(r: Pick<TruthRecord, 'account' | 'customer' | 'asOf' | 'p30'> & { p30Visible?: number }): void {
+    const key = `${r.asOf}\u0001${r.account ?? PLATFORM_ACCOUNT}\u0001${r.customer}`;
+    this.p.set(key, r.p30);
+    if (r.p30Visible !== undefined) this.visible.set(key, r.p30Visible);
   }
   get size(): number {
     return this.p.size;
   }
-  /** [key, p30] pairs, for saving beside a kept database (training/quality.ts --keep). */
-  entries(): [string, number][] {
-    return [...this.p.entries()];
+  /** [key, p30, p30Visible?] rows, for saving beside a kept database (training/quality.ts --keep). */
+  entries(): [string, number, number?][] {
+    return [...this.p.entries()].map(([k, v]) => (this.visible.has(k) ? [k, v, this.visible.get(k)!] : [k, v]));
   }
-  static fromEntries(entries: [string, number][]): OracleTable {
+  static fromEntries(entries: [string, number, number?][]): OracleTable {
     const t = new OracleTable();
-    for (const [k, v] of entries) t.p.set(k, v);
+    for (const [k, v, visible] of entries) {
+      t.p.set(k, v);
+      if (visible !== undefined && visible !== null) t.visible.set(k, visible);
+    }
     return t;
   }
-  probability(asOf: number, account: string, customerId: string): number | undefined {
-    return this.p.get(`${asOf}\u0001${account}\u0001${customerId}`);
+  probability(asOf: number, account: string, customerId: string, which: 'oracle' | 'visible' = 'oracle'): number | undefined {
+    return (which === 'visible' ? this.visible : this.p).get(`${asOf}\u0001${account}\u0001${customerId}`);
   }
-  /** The oracle's probability for each row of the snapshots (NaN where the truth has no record). */
-  forSnapshots(snapshots: Snapshot[]): Float32Array {
+  /** The oracle's (or the visible oracle's) probability for each row of the snapshots (NaN where the truth has no record). */
+  forSnapshots(snapshots: Snapshot[], which: 'oracle' | 'visible' = 'oracle'): Float32Array {
     const rows = snapshots.reduce((s, x) => s + x.x.rows, 0);
     const out = new Float32Array(rows);
     let r = 0;
-    for (const s of snapshots) for (const k of s.keys) out[r++] = this.probability(s.asOf, k.account, k.customerId) ?? Number.NaN;
+    for (const s of snapshots) for (const k of s.keys) out[r++] = this.probability(s.asOf, k.account, k.customerId, which) ?? Number.NaN;
     return out;
   }
 }
@@ -76,7 +86,7 @@ export async function simulateConsumerIntoDatabase(
 }
 
 type EventSink = { write: (event: unknown) => Promise<void> };
-type TruthSink = { write: (r: Pick<TruthRecord, 'account' | 'customer' | 'asOf' | 'p30'>) => void };
+type TruthSink = { write: (r: Pick<TruthRecord, 'account' | 'customer' | 'asOf' | 'p30' | 'p30Visible'>) => void };
 
 /** Runs one world generator into `database` through ingestEvents in batches, collecting its truth. */
 async function ingestWorld<S>(

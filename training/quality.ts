@@ -55,6 +55,13 @@ export interface QualityResult {
   modelEce: number;
   baselineEce: number;
   oracleEce: number;
+  /**
+   * the visible oracle on the same rows: the world's true probability with its hidden terms left out
+   * (what no Stripe record can show; NaN when the truth has none)
+   */
+  visibleAuc: number;
+  visiblePrAuc: number;
+  visibleEce: number;
   /** with --ablate: the served model trained on the same rows without the v4 catalogue and account-structure columns */
   withoutAccountStructure?: { chosen: string; modelAuc: number; modelPrAuc: number; baselineAuc: number };
   seconds: { simulateIngest: number; snapshots: number; training: number };
@@ -64,12 +71,14 @@ export interface QualityResult {
 export function compareWithOracle(trainingSet: TrainingSet, candidate: CandidateResult, oracle: OracleTable): Omit<QualityResult, 'customers' | 'months' | 'seed' | 'events' | 'seconds' | 'world'> {
   const test = trainingSet.test;
   const pOracle = oracle.forSnapshots(trainingSet.split.test);
+  const pVisible = oracle.forSnapshots(trainingSet.split.test, 'visible');
   const pModel = scoreMatrix(candidate.model, test.x);
   const pBase = scoreMatrix(candidate.baseline, test.x);
   const idx: number[] = [];
   for (let i = 0; i < test.x.rows; i++) if (!Number.isNaN(pOracle[i]!)) idx.push(i);
   const pick = <T extends ArrayLike<number>>(a: T) => Float64Array.from(idx, (i) => a[i]!);
   const y = pick(test.y);
+  const hasVisible = idx.length > 0 && idx.every((i) => !Number.isNaN(pVisible[i]!));
   return {
     heldOutMonths: trainingSet.split.test.map((s) => isoDay(s.asOf)),
     heldOutRows: test.x.rows,
@@ -86,6 +95,9 @@ export function compareWithOracle(trainingSet: TrainingSet, candidate: Candidate
     modelEce: expectedCalibrationError(y, pick(pModel)),
     baselineEce: expectedCalibrationError(y, pick(pBase)),
     oracleEce: expectedCalibrationError(y, pick(pOracle)),
+    visibleAuc: hasVisible ? rocAuc(y, pick(pVisible)) : Number.NaN,
+    visiblePrAuc: hasVisible ? averagePrecision(y, pick(pVisible)) : Number.NaN,
+    visibleEce: hasVisible ? expectedCalibrationError(y, pick(pVisible)) : Number.NaN,
   };
 }
 
@@ -203,7 +215,7 @@ async function main(): Promise<void> {
   let reuse: QualityOptions['reuse'];
   let database: Database;
   if (values.reuse) {
-    const saved = JSON.parse(await readFile(values.reuse, 'utf8')) as { url: string; events: number; end: number; oracle: [string, number][] };
+    const saved = JSON.parse(await readFile(values.reuse, 'utf8')) as { url: string; events: number; end: number; oracle: [string, number, number?][] };
     reuse = { oracle: OracleTable.fromEntries(saved.oracle), events: saved.events, end: saved.end };
     database = await openDatabase({ databaseUrl: saved.url });
   } else if (serverUrl) database = await freshPostgres(serverUrl, { keep: !!values.keep });
@@ -232,9 +244,10 @@ async function main(): Promise<void> {
         `served model (${r.chosen}) AUC ${f(r.modelAuc)}   PR-AUC ${f(r.modelPrAuc)}   ECE ${f(r.modelEce)}`,
         `logistic baseline AUC ${f(r.baselineAuc)}   PR-AUC ${f(r.baselinePrAuc)}   ECE ${f(r.baselineEce)}`,
         `oracle AUC   ${f(r.oracleAuc)}   PR-AUC ${f(r.oraclePrAuc)}   ECE ${f(r.oracleEce)}`,
+        `visible oracle (hidden terms left out) AUC ${f(r.visibleAuc)}   PR-AUC ${f(r.visiblePrAuc)}   ECE ${f(r.visibleEce)}`,
         `selection: ${r.selectionReason}`,
         ...(r.withoutAccountStructure ? [`without the v4 catalogue/account-structure columns: served (${r.withoutAccountStructure.chosen}) AUC ${f(r.withoutAccountStructure.modelAuc)}, PR-AUC ${f(r.withoutAccountStructure.modelPrAuc)}, logistic AUC ${f(r.withoutAccountStructure.baselineAuc)}`] : []),
-        `model - oracle AUC ${f(r.modelAuc - r.oracleAuc)}; bar: >= -0.02, >= baseline - 0.005, ECE < 0.03 -> ${r.modelAuc >= r.oracleAuc - 0.02 && r.modelAuc >= r.baselineAuc - 0.005 && r.modelEce < 0.03 ? 'PASS' : 'FAIL'}`,
+        `model - oracle AUC ${f(r.modelAuc - r.oracleAuc)}, model - visible oracle AUC ${f(r.modelAuc - r.visibleAuc)}; bar: >= oracle - 0.02 (or visible oracle - 0.02 where the world hides terms), >= baseline - 0.005, ECE < 0.03 -> ${(r.modelAuc >= r.oracleAuc - 0.02 || r.modelAuc >= r.visibleAuc - 0.02) && r.modelAuc >= r.baselineAuc - 0.005 && r.modelEce < 0.03 ? 'PASS' : 'FAIL'}`,
         `time: simulate+ingest ${r.seconds.simulateIngest.toFixed(1)} s, snapshots ${r.seconds.snapshots.toFixed(1)} s, training ${r.seconds.training.toFixed(1)} s`,
         JSON.stringify(r),
       ].join('\n') + '\n',

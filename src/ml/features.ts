@@ -190,6 +190,17 @@ function addonShare(items: readonly CatalogueItemRow[]): number {
   return total > 0 ? clamp(addons / total, 0, 1) : 0;
 }
 
+/**
+ * log(1 + last) - log(1 + mean of the earlier paid, non-zero invoices), in minor units of the
+ * invoices' currency; 0 without such a base (a first paid invoice after a $0 trial is not a rise).
+ */
+export function invoiceAmountTrend(last: number | null | undefined, earlierPaid: readonly (number | string)[] | null | undefined): number {
+  const base = (earlierPaid ?? []).map(Number).filter((a) => Number.isFinite(a) && a > 0);
+  if (last == null || base.length === 0) return 0;
+  const mean = base.reduce((a, b) => a + b, 0) / base.length;
+  return clamp(Math.log1p(Math.max(0, Number(last))) - Math.log1p(mean), -10, 10);
+}
+
 function mainCurrency(f: CustomerFacts): string | null {
   return f.items?.find((it) => it.currency)?.currency ?? null;
 }
@@ -246,6 +257,15 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => {
       const now = Math.max(1, n(f.sub.quantity, 1));
       return clamp(Math.log(now) - Math.log(Math.max(1, now - n(f.changes?.seat_delta_total))), -10, 10);
+    },
+  },
+  {
+    // seats_vs_start's contraction part alone: losing seats since the start says far more than adding
+    // them (a logistic regression cannot bend one column at 0)
+    spec: { name: 'seats_below_start', kind: 'ratio', description: 'log ratio of the starting seats to seats now when fewer (contraction since the start; 0 otherwise)', sentence: (v, row) => { const now = seatsNow(row); return now === undefined ? `down to ${Math.round(Math.exp(-v) * 100)}% of the starting seats` : `seats down from ${Math.round(now * Math.exp(v))} to ${now} since the start`; }, driver: { fact: 'plan_moves', absent: (v) => v < 0.005 } },
+    value: (f) => {
+      const now = Math.max(1, n(f.sub.quantity, 1));
+      return clamp(Math.log(Math.max(1, now - n(f.changes?.seat_delta_total))) - Math.log(now), 0, 10);
     },
   },
   {
@@ -407,6 +427,15 @@ const DEFINITIONS: FeatureDefinition[] = [
     },
   },
   {
+    // the days count above is linear to a model like the logistic regression; the price rise after a
+    // discount runs out is felt in the weeks after it, which this step says directly
+    spec: { name: 'discount_ended_60d', kind: 'bool', description: 'a discount ran out or was removed in the last 60 days (the customer now pays more)', sentence: (v) => (v ? 'discount ended in the last 60 days' : 'no discount ended in 60 days'), driver: { fact: 'discount' } },
+    value: (f) => {
+      const ends = [f.changes?.discount_ended_at, f.discounts?.last_discount_ended].filter((e): e is number => e !== null && e !== undefined && e <= f.asOf);
+      return bool(ends.length > 0 && f.asOf - Math.max(...ends) <= 60 * DAY_SECONDS);
+    },
+  },
+  {
     spec: { name: 'trialing', kind: 'bool', description: 'a live subscription is in trial', sentence: (v) => (v ? 'in trial' : 'not in trial'), driver: { fact: 'trial' } },
     value: (f) => bool(f.sub.any_trialing),
   },
@@ -415,13 +444,8 @@ const DEFINITIONS: FeatureDefinition[] = [
     value: (f) => (f.sub.any_trialing ? daysUntil(f.sub.trial_end, f.asOf, 365) : 0),
   },
   {
-    spec: { name: 'invoice_amount_trend', kind: 'ratio', description: 'log ratio of the last invoice to the mean of the three before', sentence: (v) => (Math.exp(v) >= 3 ? `last invoice ${round1(Math.exp(v))} times the earlier ones` : `last invoice ${v >= 0 ? 'up' : 'down'} ${Math.abs(Math.round(Math.expm1(v) * 100))}% on earlier ones`) },
-    value: (f) => {
-      const last = f.invoices?.last_amount;
-      const prev = f.invoices?.previous_amount_avg;
-      if (last == null || prev == null) return 0;
-      return clamp(Math.log1p(Math.max(0, last)) - Math.log1p(Math.max(0, prev)), -10, 10);
-    },
+    spec: { name: 'invoice_amount_trend', kind: 'ratio', description: 'log ratio of the newest invoice to the mean of up to three earlier invoices that were paid and not zero (0 when there are none: a $0 trial invoice or an unpaid one is no base)', sentence: (v) => (Math.exp(v) >= 3 ? `last invoice ${round1(Math.exp(v))} times the earlier paid ones` : `last invoice ${v >= 0 ? 'up' : 'down'} ${Math.abs(Math.round(Math.expm1(v) * 100))}% on earlier paid ones`) },
+    value: (f) => invoiceAmountTrend(f.invoices?.last_amount, f.invoices?.previous_paid_amounts),
   },
   {
     spec: { name: 'refunds_60d', kind: 'count', description: 'refunds in 60 days', sentence: (v) => `${plural(v, 'refund')} in 60 days`, driver: { fact: 'refunds' } },

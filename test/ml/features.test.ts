@@ -217,3 +217,70 @@ it('sees the next renewal landing on an expired card, debit cards and recent upg
   expect(value(facts({ periodEnd: asOf + 12 * DAY, cardExpiresAt: asOf + 40 * DAY }), 'renewal_on_expired_card_30d')).toBe(0);
   expect(value(facts({ periodEnd: asOf + 12 * DAY, cardExpiresAt: null }), 'card_expires_before_renewal')).toBe(0);
 });
+
+describeEachDb('invoice amount trend', (kind) => {
+  let db: Database;
+  let m: FeatureMatrix;
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    // cus_trial0: a $0 trial invoice, then the first paid $50 invoice: no paid base yet, so no trend
+    await subVersion(db, { customerId: 'cus_trial0', subscriptionId: 'sub_trial0', at: T - 45 * DAY, mrr: 5000 });
+    await invoice(db, { customerId: 'cus_trial0', amount: 0, finalizedAt: T - 45 * DAY, paidAt: T - 45 * DAY });
+    await invoice(db, { customerId: 'cus_trial0', amount: 5000, finalizedAt: T - 15 * DAY, paidAt: T - 15 * DAY + 60 });
+    // cus_mixed: trial $0, two paid $40 invoices, one $90 never paid, then $60 (open at T): base = $40
+    await subVersion(db, { customerId: 'cus_mixed', subscriptionId: 'sub_mixed', at: T - 150 * DAY, mrr: 6000 });
+    await invoice(db, { customerId: 'cus_mixed', amount: 0, finalizedAt: T - 150 * DAY, paidAt: T - 150 * DAY });
+    await invoice(db, { customerId: 'cus_mixed', amount: 4000, finalizedAt: T - 120 * DAY, paidAt: T - 120 * DAY + 60 });
+    await invoice(db, { customerId: 'cus_mixed', amount: 4000, finalizedAt: T - 90 * DAY, paidAt: T - 90 * DAY + 60 });
+    await invoice(db, { customerId: 'cus_mixed', amount: 9000, finalizedAt: T - 60 * DAY });
+    await invoice(db, { customerId: 'cus_mixed', amount: 6000, finalizedAt: T - 5 * DAY });
+    // cus_paidlater: the earlier invoice is paid only after T, so at T it is no base
+    await subVersion(db, { customerId: 'cus_paidlater', subscriptionId: 'sub_paidlater', at: T - 70 * DAY, mrr: 3000 });
+    await invoice(db, { customerId: 'cus_paidlater', amount: 1000, finalizedAt: T - 60 * DAY, paidAt: T + DAY });
+    await invoice(db, { customerId: 'cus_paidlater', amount: 3000, finalizedAt: T - 30 * DAY, paidAt: T - 30 * DAY + 60 });
+    // cus_drop: four paid invoices of $80, $100, $100, $100 (only the three newest earlier ones count), then $20
+    await subVersion(db, { customerId: 'cus_drop', subscriptionId: 'sub_drop', at: T - 200 * DAY, mrr: 2000 });
+    for (const [ago, amount] of [[150, 8000], [120, 10000], [90, 10000], [60, 10000], [30, 2000]] as const) {
+      await invoice(db, { customerId: 'cus_drop', amount, finalizedAt: T - ago * DAY, paidAt: T - ago * DAY + 60 });
+    }
+    m = await featureMatrixAt(db, T);
+  });
+  afterAll(() => db?.close());
+
+  it('compares the newest invoice with earlier paid, non-zero invoices only', () => {
+    expect(valueOf(m, 'cus_trial0', 'invoice_amount_trend')).toBe(0);
+    expect(valueOf(m, 'cus_mixed', 'invoice_amount_trend')).toBeCloseTo(Math.log1p(6000) - Math.log1p(4000), 4);
+    expect(valueOf(m, 'cus_paidlater', 'invoice_amount_trend')).toBe(0);
+    expect(valueOf(m, 'cus_drop', 'invoice_amount_trend')).toBeCloseTo(Math.log1p(2000) - Math.log1p(10000), 4);
+  });
+
+  it('states the trend against the earlier paid invoices', () => {
+    const spec = FEATURES[featureIndex('invoice_amount_trend')]!;
+    expect(spec.sentence(valueOf(m, 'cus_mixed', 'invoice_amount_trend'), () => undefined)).toBe('last invoice up 50% on earlier paid ones');
+  });
+});
+
+it('states a discount that ended in the last 60 days and seat contraction since the start as steps', () => {
+  const asOf = T;
+  const facts = (over: { discountEndedAt?: number; quantity: number; seatDeltaTotal: number }): CustomerFacts => ({
+    account: 'platform',
+    asOf,
+    sub: {
+      account: 'platform', customer_id: 'cus_x', live_subscriptions: 1, mrr_usd: 20, quantity: over.quantity, item_count: 1, interval_months: 1,
+      any_cancel_at_period_end: false, any_trialing: false, trial_end: null, any_past_due: false, any_unpaid: false, any_paused: false,
+      any_send_invoice: false, period_end: asOf + 10 * DAY, discount_active: false, discount_end: null, oldest_live_start: asOf - 300 * DAY,
+      default_payment_methods: null, first_start: asOf - 300 * DAY, ended_subscriptions: 0,
+    },
+    changes: { discount_ended_at: over.discountEndedAt ?? null, seat_delta_total: over.seatDeltaTotal } as CustomerFacts['changes'],
+    paymentMethod: { live: 1, added90d: 0, type: 'card', funding: 'credit', brand: 'visa', wallet: null, cardExpiresAt: null },
+  });
+  const value = (f: CustomerFacts, name: string) => featureValues(f)[featureIndex(name)]!;
+  expect(value(facts({ discountEndedAt: asOf - 20 * DAY, quantity: 4, seatDeltaTotal: -4 }), 'discount_ended_60d')).toBe(1);
+  expect(value(facts({ discountEndedAt: asOf - 90 * DAY, quantity: 4, seatDeltaTotal: 0 }), 'discount_ended_60d')).toBe(0);
+  expect(value(facts({ quantity: 4, seatDeltaTotal: 0 }), 'discount_ended_60d')).toBe(0);
+  // 8 seats at the start, 4 now: contraction log 2; grown from 2 to 4: no contraction
+  expect(value(facts({ quantity: 4, seatDeltaTotal: -4 }), 'seats_below_start')).toBeCloseTo(Math.log(2), 5);
+  expect(value(facts({ quantity: 4, seatDeltaTotal: 2 }), 'seats_below_start')).toBe(0);
+  const spec = FEATURES[featureIndex('seats_below_start')]!;
+  expect(spec.sentence(Math.log(2), (name) => (name === 'seats_log' ? Math.log1p(4) : undefined))).toBe('seats down from 8 to 4 since the start');
+});

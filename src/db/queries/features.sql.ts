@@ -265,8 +265,10 @@ export interface InvoiceFactsRow {
   max_days_open: number | null;
   median_days_to_pay: number | null;
   late_paid_share: number | null;
+  /** amount due on the newest finalized invoice */
   last_amount: number | null;
-  previous_amount_avg: number | null;
+  /** amounts due on up to three earlier invoices that were paid by `at` and not zero, newest first */
+  previous_paid_amounts: number[] | null;
   uncollectible_365d: number;
   invoices_365d: number;
 }
@@ -295,7 +297,9 @@ export function invoiceFactsQuery(at: number, scope: FeatureScope): SQL {
       ((count(*) filter (where ${paid} and i.finalized_at > ${t365} and i.paid_at - i.finalized_at > 7 * 86400))::float8
         / nullif(count(*) filter (where ${paid} and i.finalized_at > ${t365}), 0))::float8 as late_paid_share,
       max(i.amount_due) filter (where i.rn = 1)::float8 as last_amount,
-      avg(i.amount_due) filter (where i.rn between 2 and 4)::float8 as previous_amount_avg,
+      -- the base of invoice_amount_trend: earlier invoices the customer actually paid, so a $0 trial
+      -- invoice or one never paid is no base
+      (array_agg(i.amount_due::float8 order by i.finalized_at desc, i.id desc) filter (where i.rn >= 2 and i.amount_due > 0 and ${paid}))[1:3] as previous_paid_amounts,
       (count(*) filter (where i.marked_uncollectible_at is not null and i.marked_uncollectible_at <= ${t}
         and i.marked_uncollectible_at > ${t365}))::float8 as uncollectible_365d,
       (count(*) filter (where i.finalized_at > ${t365}))::float8 as invoices_365d

@@ -60,7 +60,8 @@
  * p30 = 1 - (1 - q)(1 - p_inv), where p_inv is the probability that a renewal due (or a dunning
  * or unpaid invoice in flight) ends the subscription within the next 30 days, given what happened
  * so far (exact for the rules above; the voluntary part assumes the month's rate holds for the
- * 30 days, which February and 31-day months bend slightly).
+ * 30 days, which February and 31-day months bend slightly). p30Visible is the same with the hidden
+ * frailty at its mean 0 (the visible oracle: what no Stripe record shows left out).
  */
 import { DAY } from '../../lib/clock.js';
 import { hashWords, Random, stripeId } from '../world/random.js';
@@ -78,6 +79,8 @@ export interface ConsumerTruthRecord {
   customer: string;
   asOf: number;
   p30: number;
+  /** p30 with the hidden frailty at its mean (0): the visible oracle */
+  p30Visible: number;
 }
 
 export interface ConsumerEventSink {
@@ -196,7 +199,7 @@ const addMonths = (t: number, months: number) => {
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 /** The month's voluntary probability q of deciding within 30 days, from the state at `at`. */
-export function consumerVoluntaryProbability(c: Customer, at: number): number {
+export function consumerVoluntaryProbability(c: Customer, at: number, frailty = c.frailty): number {
   const tenureMonths = Math.max(0, (at - c.startDate) / (30.44 * DAY));
   const renewsSoon = c.periodEnd - at <= 45 * DAY;
   let z = -2.45 - 0.55 * Math.log1p(tenureMonths) + (c.premium ? -0.35 : 0);
@@ -208,7 +211,7 @@ export function consumerVoluntaryProbability(c: Customer, at: number): number {
   if (c.manual) z += 0.25;
   if (c.legacy) z -= 0.4;
   if (c.lastRemoval > 0 && at - c.lastRemoval <= 60 * DAY) z += 0.5;
-  z += 0.35 * c.frailty;
+  z += 0.35 * frailty;
   return sigmoid(z);
 }
 
@@ -423,8 +426,10 @@ export async function simulateConsumerToSink(
     customers.forEach((c, i) => {
       if (signupAt[i]! >= monthStart || c.state !== 0) return;
       q[i] = consumerVoluntaryProbability(c, monthStart);
-      const p30 = 1 - (1 - q[i]!) * (1 - consumerInvoluntaryProbability(c, monthStart));
-      truth?.write({ account: null, customer: c.id, asOf: monthStart, p30 });
+      const pInv = consumerInvoluntaryProbability(c, monthStart);
+      const p30 = 1 - (1 - q[i]!) * (1 - pInv);
+      const p30Visible = 1 - (1 - consumerVoluntaryProbability(c, monthStart, 0)) * (1 - pInv);
+      truth?.write({ account: null, customer: c.id, asOf: monthStart, p30, p30Visible });
       truthRecords++;
     });
     for (const [i, c] of customers.entries()) {

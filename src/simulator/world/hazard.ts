@@ -112,7 +112,10 @@
  * the next month start, which is this moment, with the receptiveness and noise above) and lasted
  * the 30 days: a coupon keeps pInvoluntary; a pause or a trial extension leaves only the chance
  * that dunning already under way ends (no renewal inside them is charged); and p30NoTreatment,
- * with every treatment taken back (sleeping dogs contacted in the last 60 days stay annoyed).
+ * with every treatment taken back (sleeping dogs contacted in the last 60 days stay annoyed); and
+ * p30Visible, the visible oracle: p30 with the hidden frailty and health terms left out and the
+ * decline rate replaced by its mean for the card's funding (what no Stripe record can show removed;
+ * not written to truth files).
  * The world's next month then uses exactly these rates (tested on treated populations).
  */
 import { DAY } from '../../lib/clock.js';
@@ -330,7 +333,7 @@ export function voluntaryDailyRate(logit: number, multiplier: number): number {
  * Probability that the dunning sequence ends the subscription within (asOf, asOf + 30 days],
  * from the involuntary rules in the header.
  */
-export function involuntaryProbability(state: CustomerState, asOf: number, paused: boolean, extendedTrialEnd = state.actionTrialEnd): number {
+export function involuntaryProbability(state: CustomerState, asOf: number, paused: boolean, extendedTrialEnd = state.actionTrialEnd, failRate = state.failRate): number {
   const horizon = asOf + 30 * DAY;
   // retries of an invoice finalised before a pause go on (as in Stripe); a pause voids new renewals
   if (state.status === SubStatus.PastDue && state.openInvoice) {
@@ -345,7 +348,7 @@ export function involuntaryProbability(state: CustomerState, asOf: number, pause
   const renewal = state.periodEnd;
   if (renewal <= asOf || renewal + RETRY_OFFSETS_DAYS[3] * DAY > horizon) return 0;
   if (extendedTrialEnd > renewal) return 0; // renewal falls in an extended trial: nothing charged
-  const normalPath = state.failRate * RETRY_FAIL ** 3;
+  const normalPath = failRate * RETRY_FAIL ** 3;
   const expiredPath = (1 - CARD_UPDATE_ON_FAILURE) ** 3;
   if (cardExpiresAt(state) > renewal || state.autoUpdate === 1) return normalPath;
   if (state.autoUpdate === 2) return expiredPath;
@@ -367,6 +370,12 @@ export interface TruthRecord {
   p30IfPause: number;
   /** p30 if the product took back every treatment in effect (equals p30 when none is) */
   p30NoTreatment: number;
+  /**
+   * p30 from what Stripe records alone (the visible oracle): the hidden terms of the voluntary
+   * log-odds (frailty, health) left out and the customer's own decline rate replaced by its mean
+   * for the card's funding; the treatments in effect as in p30. Not written to truth files.
+   */
+  p30Visible: number;
   responseType: ResponseTypeName;
 }
 
@@ -398,8 +407,22 @@ export function truthFor(state: CustomerState, accountId: string | null, asOf: n
     p30IfTrialExtension: withTreatment({ trialExtension: true }),
     p30IfPause: withTreatment({ pause: true }),
     p30NoTreatment: none,
+    p30Visible: visibleP30(state, asOf, monthlyPaid),
     responseType: RESPONSE_TYPE_NAMES[state.response],
   };
+}
+
+/** The decline rate a model can know: the mean for the card's funding, not the customer's own draw (frailty, noise). */
+export function visibleFailRate(state: CustomerState): number {
+  // E[sigmoid(x + 0.15 f + 0.2 z)] is about 1.05 sigmoid(x) at these rates
+  return firstAttemptFailRate(state.funding === 'debit', 0, 0) * 1.05;
+}
+
+/** The header's p30 without what no Stripe record shows (TruthRecord.p30Visible; training/oracle-gap.ts). */
+export function visibleP30(state: CustomerState, asOf: number, monthlyPaid: number): number {
+  const now = currentTreatments(state, asOf);
+  const pv = voluntaryProbability(observableLogit(state, asOf, monthlyPaid), customerMultiplier(state, asOf, now));
+  return combine(pv, involuntaryProbability(state, asOf, now.pause, state.actionTrialEnd, visibleFailRate(state)));
 }
 
 /** A customer's first-attempt decline rate: debit cards run out of funds more often than credit cards. */

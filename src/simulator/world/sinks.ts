@@ -110,7 +110,7 @@ export function createJsonlTruthSink(path: string): FileTruthSink {
   const writer = new JsonlWriter(path);
   const round = (p: number) => Math.round(p * 1e6) / 1e6;
   return {
-    write: (record: TruthRecord) =>
+    write: ({ p30Visible: _visible, ...record }: TruthRecord) =>
       writer.writeLine(
         JSON.stringify({
           ...record,
