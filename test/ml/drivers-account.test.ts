@@ -78,8 +78,11 @@ describe('drivers over a whole scored simulated account [postgres]', () => {
 
   it('scores a real account, and the riskiest customers have drivers', () => {
     expect(customers.length).toBeGreaterThan(200);
-    const risky = customers.filter((c) => c.band === 'high' || c.band === 'critical');
-    expect(risky.length).toBeGreaterThan(0);
+    // the riskiest tenth by probability: a calibrated model on a 700-customer account may put no
+    // one in the high band (30-day churn is a few per cent), so the band is not the test
+    const risky = [...customers].sort((a, b) => b.probability - a.probability).slice(0, Math.ceil(customers.length / 10));
+    expect(risky.length).toBeGreaterThan(20);
+    expect(risky.at(-1)!.probability).toBeGreaterThan(customers.reduce((s, c) => s + c.probability, 0) / customers.length);
     expect(risky.filter((c) => c.drivers.length === 0).length).toBeLessThan(risky.length / 10);
   });
 
