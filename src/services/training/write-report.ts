@@ -22,6 +22,19 @@ export async function writeTrainingReport(input: TrainingReportInput): Promise<s
     now: input.now,
   });
   const { html } = await writeEvaluation(dir, evaluation);
+  // When the run promoted its logistic baseline (saved as its own version), that version's
+  // directory gets the evaluation of the model it holds, so the champion's report has its curves.
+  if (input.promotedVersion && input.promotedVersion !== input.version) {
+    const served = buildEvaluationReport({
+      candidate: input.candidate.baseline,
+      baseline: input.candidate.baseline,
+      champion: input.champion ?? null,
+      heldOut: input.trainingSet.test,
+      decision: input.decision,
+      now: input.now,
+    });
+    await writeEvaluation(join(input.modelDir, input.modelName, input.promotedVersion), served);
+  }
   await mkdir(dir, { recursive: true });
   const data = summariseTrainingSet(input.trainingSet);
   const report = {
